@@ -1,0 +1,176 @@
+"""The typed config: one tree of classes gives validation, defaults and the JSON Schema."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from nntrain.config.data_schema import DataConfig, Strict
+
+# A Keras object by name (`relu`, `adam`) or as {type: ClassName, ...constructor arguments}.
+KerasSpec = str | dict[str, Any]
+Shape = list[int | None]
+
+
+def _check_spec(value: Any) -> Any:
+    if isinstance(value, dict) and not isinstance(value.get("type"), str):
+        raise ValueError("a Keras object given as a mapping needs `type: ClassName`")
+    return value
+
+
+class LayerConfig(BaseModel):
+    """One layer: `type` is the Keras class; every other key is its constructor argument."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(..., description="Keras layer class, e.g. Dense")
+    name: str | None = None
+    inputs: str | list[str] | None = Field(None, description="functional form: input layer names")
+
+    @property
+    def args(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class InputConfig(Strict):
+    name: str
+    shape: Shape
+    dtype: str = "float32"
+
+
+class PerceptronConfig(Strict):
+    """The notes' rule w ← w + η·x·(t − y) with a step at 0: no gradient descent."""
+
+    learning_rate: float = Field(0.05, gt=0)
+    threshold: float = 0.0
+
+
+class ModelConfig(Strict):
+    type: Literal["sequential", "functional", "perceptron"] | None = Field(
+        None, description="default: functional when `inputs` is given, else sequential"
+    )
+    input_shape: Shape | None = None
+    inputs: list[InputConfig] | None = None
+    layers: list[LayerConfig] = Field(default_factory=list)
+    outputs: list[str] | None = None
+    perceptron: PerceptronConfig | None = None
+    initial_weights: str | None = Field(
+        None, description="an .npz of arrays (one per weight, in model.get_weights() order) to start from"
+    )
+
+    @model_validator(mode="after")
+    def _resolve_type(self) -> "ModelConfig":
+        if self.type is None:
+            self.type = "functional" if self.inputs else "sequential"
+        if self.type == "functional":
+            if not self.inputs:
+                raise ValueError("the functional form needs `inputs`")
+            if not self.outputs:
+                raise ValueError("the functional form needs `outputs`")
+        elif self.inputs or self.outputs:
+            raise ValueError("`inputs` / `outputs` belong to the functional form; "
+                             "a sequential model takes `input_shape`")
+        if self.type == "perceptron":
+            self.perceptron = self.perceptron or PerceptronConfig()
+        elif not self.layers:
+            raise ValueError("a model needs at least one layer")
+        return self
+
+
+class CompileConfig(Strict):
+    optimizer: KerasSpec = Field("adam", description="Keras optimizer name or {type, args}")
+    loss: KerasSpec | dict[str, KerasSpec] = Field(
+        ..., description="Keras loss, or a mapping output name → loss"
+    )
+    loss_weights: dict[str, float] | list[float] | None = None
+    metrics: list[KerasSpec] | dict[str, KerasSpec | list[KerasSpec]] = Field(default_factory=list)
+    steps_per_execution: int = Field(1, ge=1, le=100_000)
+
+    _spec = field_validator("optimizer")(_check_spec)
+
+
+class TrainConfig(Strict):
+    batch_size: int = Field(32, ge=1, le=1_000_000, description="global batch size")
+    epochs: int = Field(10, ge=1, le=1_000_000)
+    shuffle: bool = True
+    class_weight: dict[int, float] | None = None
+    steps_per_epoch: int | None = Field(None, ge=1)
+
+
+def _true_means_defaults(value: Any) -> Any:
+    return {} if value is True else (None if value is False else value)
+
+
+class EarlyStoppingConfig(Strict):
+    monitor: str = "val_loss"
+    min_delta: float = Field(0.0, ge=0)
+    patience: int = Field(0, ge=0)
+    mode: Literal["auto", "min", "max"] = "auto"
+    restore_best_weights: bool = False
+    baseline: float | None = None
+    start_from_epoch: int = Field(0, ge=0)
+
+
+class TensorBoardConfig(Strict):
+    histogram_freq: int = Field(0, ge=0)
+    write_graph: bool = True
+    update_freq: Literal["epoch", "batch"] | int = "epoch"
+
+
+class CheckpointConfig(Strict):
+    monitor: str = "val_loss"
+    mode: Literal["auto", "min", "max"] = "auto"
+
+
+class ReduceLROnPlateauConfig(Strict):
+    monitor: str = "val_loss"
+    factor: float = Field(0.1, gt=0, lt=1)
+    patience: int = Field(10, ge=0)
+    min_delta: float = Field(1e-4, ge=0)
+    cooldown: int = Field(0, ge=0)
+    min_lr: float = Field(0.0, ge=0)
+    mode: Literal["auto", "min", "max"] = "auto"
+
+
+class CallbacksConfig(Strict):
+    early_stopping: EarlyStoppingConfig | None = None
+    tensorboard: TensorBoardConfig | None = Field(default_factory=TensorBoardConfig)
+    checkpoint: CheckpointConfig | None = Field(default_factory=CheckpointConfig)
+    reduce_lr_on_plateau: ReduceLROnPlateauConfig | None = None
+
+    _bools = field_validator(
+        "early_stopping", "tensorboard", "checkpoint", "reduce_lr_on_plateau", mode="before"
+    )(_true_means_defaults)
+
+
+class DeviceConfig(Strict):
+    strategy: Literal["auto", "cpu", "mirrored", "multi_worker", "tpu"] = "auto"
+    devices: list[str] | None = Field(None, description="mirrored: devices to use, e.g. [/gpu:0, /gpu:1]")
+    workers: list[str] | None = Field(None, description="multi_worker: host:port of every worker")
+    task_index: int | None = Field(None, ge=0, description="multi_worker: this machine's index in workers")
+    tpu: str | None = Field(None, description="tpu: TPU name or address (default: the local TPU)")
+    precision: str = Field("auto", description="auto | float32 | mixed_float16 | mixed_bfloat16 | ...")
+    jit_compile: Literal["auto"] | bool = "auto"
+    worker_timeout: float = Field(120.0, gt=0, description="seconds to wait for other workers")
+
+
+class OutputConfig(Strict):
+    dir: str = Field("runs", description="runs go to <dir>/<name>/<timestamp>")
+
+
+class Config(Strict):
+    name: str | None = Field(None, description="run name; default: the config file's stem")
+    seed: int | None = Field(None, ge=0, lt=2**31, description="default: drawn and recorded")
+    data: DataConfig
+    model: ModelConfig
+    compile: CompileConfig | None = None
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    callbacks: CallbacksConfig = Field(default_factory=CallbacksConfig)
+    device: DeviceConfig = Field(default_factory=DeviceConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    @model_validator(mode="after")
+    def _compile_unless_perceptron(self) -> "Config":
+        if self.compile is None and self.model.type != "perceptron":
+            raise ValueError("`compile` (optimizer, loss, metrics) is required")
+        return self
