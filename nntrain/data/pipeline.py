@@ -1,0 +1,21 @@
+"""tf.data input pipelines: one builder used by fit, eval and predict alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nntrain.data.types import Split
+
+
+def to_dataset(split: Split, batch_size: int, *, shuffle: bool = False, seed: int | None = None,
+               with_labels: bool = True, cache: bool = True) -> Any:
+    """from_tensor_slices → cache → shuffle (seeded, reshuffled each epoch) → batch → prefetch."""
+    from nntrain.device.engine import tf
+
+    tensors = (split.x, split.y) if with_labels and split.y is not None else split.x
+    ds = tf.data.Dataset.from_tensor_slices(tensors)
+    if cache:
+        ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(min(len(split), 50_000), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,135 @@
+"""CSV tables through pandas: feature and target columns, text labels mapped to integers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nntrain.config.data_schema import DataConfig
+from nntrain.config.suggest import did_you_mean
+from nntrain.data.types import RawData, Split
+from nntrain.errors import config_error, runtime_error
+
+
+def read_table(path: str | Path, field: str = "data.path") -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise config_error(f"file not found: {path}", field) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise config_error(f"cannot read {path} as CSV: {exc}", field) from None
+    if frame.empty:
+        raise config_error(f"{path} has no rows", field)
+    return frame
+
+
+def _columns(frame: pd.DataFrame, names: list[str], field: str) -> None:
+    for name in names:
+        if name not in frame.columns:
+            raise config_error(f"column '{name}' is not in the file (columns: "
+                               f"{', '.join(map(str, frame.columns))})", field,
+                               did_you_mean(name, map(str, frame.columns)))
+
+
+def _report_missing(frame: pd.DataFrame, path: str | Path) -> None:
+    bad = frame.isna().any(axis=1)
+    if bad.any():
+        rows = (np.flatnonzero(bad.to_numpy()) + 2).tolist()  # +2: header line, 1-based
+        shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
+        cols = [str(c) for c in frame.columns[frame.isna().any()]]
+        raise runtime_error(f"{path}: missing values in column(s) {', '.join(cols)} "
+                            f"at line(s) {shown}", "fill or drop those rows")
+
+
+def _targets(cfg: DataConfig) -> list[str] | dict[str, list[str]]:
+    t = cfg.target
+    if t is None:
+        return []
+    if isinstance(t, str):
+        return [t]
+    if isinstance(t, dict):
+        return {k: [v] if isinstance(v, str) else list(v) for k, v in t.items()}
+    return list(t)
+
+
+def _encode_labels(col: pd.Series) -> tuple[np.ndarray, list[Any] | None]:
+    """Text labels → 0..k-1 (sorted, stored as class_names); numbers stay as they are."""
+    if pd.api.types.is_numeric_dtype(col):
+        return col.to_numpy(), None
+    names = sorted(col.astype(str).unique().tolist())
+    index = {n: i for i, n in enumerate(names)}
+    return col.astype(str).map(index).to_numpy(dtype=np.int64), names
+
+
+def frame_to_arrays(frame: pd.DataFrame, cfg: DataConfig, path: str | Path,
+                    info: dict[str, Any] | None = None) -> tuple[Split, dict[str, Any]]:
+    """One table → Split, using (and on first use recording) the column layout in `info`."""
+    targets = _targets(cfg)
+    target_cols = [c for cols in (targets.values() if isinstance(targets, dict) else [targets])
+                   for c in cols]
+    _columns(frame, target_cols, "data.target")
+    features = cfg.features
+    if features is None:
+        features = [c for c in frame.columns if c not in target_cols]
+    feature_cols = [c for cols in (features.values() if isinstance(features, dict) else [features])
+                    for c in cols]
+    _columns(frame, feature_cols, "data.features")
+    frame = frame[feature_cols + [c for c in target_cols if c not in feature_cols]]
+    _report_missing(frame, path)
+    for col in feature_cols:
+        if not pd.api.types.is_numeric_dtype(frame[col]):
+            raise config_error(f"feature column '{col}' is not numeric", "data.features",
+                               "list numeric columns in data.features, or encode this one")
+    info = dict(info or {})
+    info.setdefault("feature_names", features)
+
+    def x_of(cols: list[str]) -> np.ndarray:
+        return frame[cols].to_numpy(dtype="float32")
+
+    x = {k: x_of(v) for k, v in features.items()} if isinstance(features, dict) else x_of(features)
+    y: Any = None
+    class_names: dict[str, Any] = dict(info.get("class_names_by_output") or {})
+
+    def y_of(name: str, cols: list[str]) -> np.ndarray:
+        if len(cols) > 1:
+            return frame[cols].to_numpy(dtype="float32")
+        labels, names = _encode_labels(frame[cols[0]])
+        known = class_names.get(name)
+        if names is not None:
+            if known is None:
+                class_names[name] = names
+            else:  # later files (validation / test) reuse the training mapping
+                unknown = set(names) - set(known)
+                if unknown:
+                    raise runtime_error(f"{path}: label(s) {sorted(unknown)} in column "
+                                        f"'{cols[0]}' were not in the training data")
+                index = {n: i for i, n in enumerate(known)}
+                labels = frame[cols[0]].astype(str).map(index).to_numpy(dtype=np.int64)
+        return labels.reshape(-1, 1) if labels.ndim == 1 else labels
+
+    if isinstance(targets, dict):
+        y = {k: y_of(k, v) for k, v in targets.items()}
+    elif targets:
+        y = y_of("", targets)
+    info["class_names_by_output"] = class_names
+    if "" in class_names:
+        info["class_names"] = class_names[""]
+    elif class_names:
+        info["class_names"] = class_names
+    return Split(x, y), info
+
+
+def load(cfg: DataConfig) -> RawData:
+    if not cfg.path:
+        raise config_error("the csv source needs `path`", "data.path")
+    train, info = frame_to_arrays(read_table(cfg.path), cfg, cfg.path,
+                                  {"source": f"csv {cfg.path}"})
+    extra: dict[str, Split] = {}
+    for key in ("validation_path", "test_path"):
+        path = getattr(cfg, key)
+        if path:
+            extra[key], info = frame_to_arrays(read_table(path, f"data.{key}"), cfg, path, info)
+    return RawData(train, extra.get("validation_path"), extra.get("test_path"), info)
