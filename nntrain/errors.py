@@ -62,7 +62,10 @@ class NntrainError(Exception):
         super().__init__(self.render())
 
     def render(self) -> str:
-        return "\n".join(p.render() for p in self.problems)
+        if len(self.problems) == 1:
+            return self.problems[0].render()
+        lines = [f"{len(self.problems)} problems:"]
+        return "\n".join(lines + [f"  - {p.render()}" for p in self.problems])
 
 
 def config_error(message: str, path: str | None = None, hint: str | None = None) -> NntrainError:

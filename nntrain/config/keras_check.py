@@ -89,11 +89,11 @@ class KerasNameChecker:
             self.problems.add(f"unknown layer type '{layer_type}'", f"{path}.type",
                               did_you_mean(str(layer_type), layers))
             return
-        ignore = ("type", "inputs") if functional else ("type",)
-        if not functional and "inputs" in layer:
+        if not functional and layer.get("inputs") is not None:
             self.problems.add("`inputs` belongs to the functional form (model.inputs / outputs)",
                               f"{path}.inputs")
-        self._check_args(layer, layers[layer_type], path, layer_type, ignore=ignore + ("name",))
+        self._check_args(layer, layers[layer_type], path, layer_type,
+                         ignore=("type", "inputs", "name"))
         for arg, value in layer.items():
             category = _category_for_arg(arg)
             if category and value is not None:

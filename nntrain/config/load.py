@@ -167,6 +167,10 @@ def _problem_locations(problems: list[Problem], smap: SourceMap) -> list[Problem
     return problems
 
 
+def _by_line(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.location and p.location.line) or 0)
+
+
 def _resolve_paths(data: dict[str, Any], base: Path | None) -> None:
     for section, key in PATH_FIELDS:
         value = (data.get(section) or {}).get(key) if isinstance(data.get(section), dict) else None
@@ -203,12 +207,11 @@ def validate_data(data: Any, smap: SourceMap, *, allow_unsafe: bool = False,
     try:
         config = Config.model_validate(data)
     except ValidationError as err:
-        raise NntrainError(pydantic_problems(err, smap)
-                           + _problem_locations(problems, smap)) from None
+        raise NntrainError(_by_line(pydantic_problems(err, smap)
+                                    + _problem_locations(problems, smap))) from None
     problems += _check_paths(config, smap)
     if problems:
-        problems = _problem_locations(problems, smap)
-        raise NntrainError(sorted(problems, key=lambda p: (p.location and p.location.line) or 0))
+        raise NntrainError(_by_line(_problem_locations(problems, smap)))
     if config.name is None:
         config.name = default_name or "run"
     if config.seed is None:
@@ -232,4 +235,9 @@ def load_config(path: Path | str, overrides: list[str] | None = None, *,
 
 def dump_config(config: Config) -> str:
     """The fully resolved config as YAML (what config.yaml in a run holds)."""
-    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    data = config.model_dump(mode="json")
+    for layer in data["model"]["layers"]:
+        for key in ("name", "inputs"):
+            if layer.get(key) is None:
+                layer.pop(key, None)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

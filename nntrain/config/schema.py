@@ -120,6 +120,8 @@ class TensorBoardConfig(Strict):
 class CheckpointConfig(Strict):
     monitor: str = "val_loss"
     mode: Literal["auto", "min", "max"] = "auto"
+    every_seconds: float = Field(
+        30.0, ge=0, description="write best/last .keras files at most this often (and at the end)")
 
 
 class ReduceLROnPlateauConfig(Strict):

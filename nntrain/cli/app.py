@@ -1,0 +1,144 @@
+"""The `nntrain` command. TensorFlow is imported only inside the commands that need it."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from nntrain.errors import NntrainError
+
+app = typer.Typer(
+    name="nntrain",
+    help="Train, evaluate and serve tf.keras models described entirely in YAML.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+T = TypeVar("T")
+
+SetOption = Annotated[list[str] | None, typer.Option(
+    "--set", help="override a config value by dotted path, e.g. --set train.epochs=3")]
+UnsafeOption = Annotated[bool, typer.Option(
+    "--allow-unsafe", help="allow layers and model files that run arbitrary code (Lambda)")]
+
+
+def _guard(fn: Callable[[], T]) -> T:
+    """Our errors → message + exit code; anything else → one paragraph, exit 1."""
+    try:
+        return fn()
+    except NntrainError as exc:
+        label = "config error" if exc.exit_code == 2 else "error"
+        err.print(f"[bold red]{label}:[/bold red] {exc.render()}", soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/yellow]")
+        raise typer.Exit(130) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if os.environ.get("NNTRAIN_DEBUG"):
+            traceback.print_exc()
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        err.print(f"[bold red]error:[/bold red] {type(exc).__name__}: {first}\n"
+                  "Set NNTRAIN_DEBUG=1 to see the traceback.", soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def _load(config: Path, overrides: list[str] | None, allow_unsafe: bool) -> Any:
+    from nntrain.config.load import load_config
+
+    return load_config(config, overrides or [], allow_unsafe=allow_unsafe)
+
+
+@app.command()
+def validate(
+    config: Annotated[Path, typer.Argument(help="YAML config file")],
+    set_: SetOption = None,
+    allow_unsafe: UnsafeOption = False,
+) -> None:
+    """Check a config (no TensorFlow): exit 0, or every problem with file:line:column."""
+    loaded = _guard(lambda: _load(config, set_, allow_unsafe))
+    out.print(f"[green]ok[/green] {config}: model '{loaded.config.name}', "
+              f"{len(loaded.config.model.layers)} layer(s), data source "
+              f"'{loaded.config.data.source}'")
+
+
+@app.command()
+def fit(
+    config: Annotated[Path | None, typer.Argument(help="YAML config file")] = None,
+    set_: SetOption = None,
+    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="write the run here")] = None,
+    resume: Annotated[Path | None, typer.Option("--resume", help="continue this run")] = None,
+    allow_unsafe: UnsafeOption = False,
+) -> None:
+    """Train a model; writes a run directory and prints where."""
+    from nntrain.cli.fit_command import run_fit_command
+
+    _guard(lambda: run_fit_command(config, set_ or [], run_dir, resume, allow_unsafe, out))
+
+
+@app.command("eval")
+def eval_(
+    target: Annotated[Path, typer.Argument(help="run directory or .keras file")],
+    config: Annotated[Path | None, typer.Option("--config", help="config for the data")] = None,
+    set_: SetOption = None,
+    allow_unsafe: UnsafeOption = False,
+) -> None:
+    """Evaluate a trained model on the config's test data (else validation, else training)."""
+    from nntrain.cli.model_commands import eval_command
+
+    _guard(lambda: eval_command(target, config, set_ or [], allow_unsafe, out))
+
+
+@app.command()
+def predict(
+    target: Annotated[Path, typer.Argument(help="run directory or .keras file")],
+    input: Annotated[Path, typer.Option("--input", help="CSV, NPY or NPZ file")],
+    output: Annotated[Path | None, typer.Option("--output", help=".csv or .npy")] = None,
+    layer: Annotated[str | None, typer.Option("--layer", help="return this layer's output")] = None,
+    allow_unsafe: UnsafeOption = False,
+) -> None:
+    """Predictions for new inputs, preprocessed exactly as in training."""
+    from nntrain.cli.model_commands import predict_command
+
+    _guard(lambda: predict_command(target, input, output, layer, allow_unsafe, out))
+
+
+@app.command()
+def summary(
+    config: Annotated[Path, typer.Argument(help="YAML config file")],
+    set_: SetOption = None,
+    allow_unsafe: UnsafeOption = False,
+) -> None:
+    """Build the model and print layers, output shapes and parameter counts (no training)."""
+    from nntrain.cli.model_commands import summary_command
+
+    _guard(lambda: summary_command(config, set_ or [], allow_unsafe, out))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the config format (for editor completion)."""
+    from nntrain.config.json_schema import config_json_schema
+
+    import json
+
+    print(json.dumps(_guard(config_json_schema), indent=2))
+
+
+def main() -> None:
+    app(prog_name="nntrain")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""`nntrain eval`, `predict` and `summary`: commands that load or build a model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from nntrain.cli.progress import metrics_table
+
+
+def eval_command(target: Path, config: Path | None, overrides: list[str], allow_unsafe: bool,
+                 console: Console) -> None:
+    from nntrain.runs.eval_run import run_eval
+
+    result = run_eval(target, config, overrides, allow_unsafe)
+    console.print(f"evaluated on the {result.split} data")
+    console.print(metrics_table(f"eval ({result.split})", result.metrics))
+    if result.written_to:
+        console.print(f"[green]written[/green] {result.written_to}")
+
+
+def predict_command(target: Path, input_path: Path, output: Path | None, layer: str | None,
+                    allow_unsafe: bool, console: Console) -> None:
+    from nntrain.runs.predict_run import run_predict
+
+    result, written = run_predict(target, input_path, output, layer, allow_unsafe)
+    console.print(f"[green]{len(result)} prediction(s) written to[/green] {written}")
+
+
+def summary_command(config: Path, overrides: list[str], allow_unsafe: bool,
+                    console: Console) -> None:
+    from nntrain.config.load import load_config
+    from nntrain.model.build import build_model
+    from nntrain.runs.fit_run import model_summary
+
+    loaded = load_config(config, overrides, allow_unsafe=allow_unsafe)
+    console.print(model_summary(build_model(loaded.config.model)), markup=False)

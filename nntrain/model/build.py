@@ -1,0 +1,111 @@
+"""ModelConfig → a tf.keras Model (Sequential or functional), every layer by its Keras name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nntrain.config.keras_check import NESTED_LAYER_ARGS
+from nntrain.config.schema import ModelConfig
+from nntrain.device.engine import keras
+from nntrain.errors import config_error
+from nntrain.model import keras_objects
+
+
+def make_layer(spec: dict[str, Any], path: str, *, force_float32: bool = False) -> Any:
+    """{type: Conv2D, filters: 32, ...} → keras.layers.Conv2D(filters=32, ...)."""
+    layer_type = spec["type"]
+    args: dict[str, Any] = {}
+    for arg, value in spec.items():
+        if arg in ("type", "inputs"):
+            continue
+        if arg in NESTED_LAYER_ARGS and isinstance(value, dict):
+            args[arg] = make_layer(value, f"{path}.{arg}")
+        elif isinstance(value, list) and arg.endswith(("shape", "size", "strides", "rate")):
+            args[arg] = tuple(value)
+        else:
+            args[arg] = keras_objects.layer_argument(arg, value, f"{path}.{arg}")
+    if force_float32 and "dtype" not in args:
+        args["dtype"] = "float32"  # keep softmax / losses stable under mixed precision
+    try:
+        return getattr(keras.layers, layer_type)(**args)
+    except (TypeError, ValueError) as exc:
+        raise config_error(f"Keras cannot build {layer_type}: {exc}", path) from None
+
+
+def _fit_error(layer: Any, exc: Exception, path: str) -> Exception:
+    first = str(exc).strip().splitlines()[0]
+    return config_error(f"{layer.__class__.__name__} does not fit its input: {first}", path)
+
+
+def _layer_specs(cfg: ModelConfig) -> list[dict[str, Any]]:
+    specs = []
+    for layer in cfg.layers:
+        spec = {"type": layer.type, **layer.args}
+        if layer.name:
+            spec["name"] = layer.name
+        if layer.inputs is not None:
+            spec["inputs"] = layer.inputs
+        specs.append(spec)
+    return specs
+
+
+def _sequential(cfg: ModelConfig, float32_outputs: bool) -> Any:
+    if cfg.input_shape is None:
+        raise config_error("a sequential model needs `input_shape`", "model.input_shape")
+    model = keras.Sequential(name="sequential")
+    model.add(keras.Input(shape=tuple(cfg.input_shape), name="input"))
+    specs = _layer_specs(cfg)
+    for i, spec in enumerate(specs):
+        path = f"model.layers[{i}]"
+        layer = make_layer(spec, path, force_float32=float32_outputs and i == len(specs) - 1)
+        try:
+            model.add(layer)
+        except (TypeError, ValueError) as exc:
+            raise _fit_error(layer, exc, path) from None
+    return model
+
+
+def _functional(cfg: ModelConfig, float32_outputs: bool) -> Any:
+    tensors: dict[str, Any] = {}
+    inputs = []
+    for spec in cfg.inputs or []:
+        shape = tuple(spec.shape)
+        tensors[spec.name] = keras.Input(shape=shape, name=spec.name, dtype=spec.dtype)
+        inputs.append(tensors[spec.name])
+    outputs = set(cfg.outputs or [])
+    for i, spec in enumerate(_layer_specs(cfg)):
+        path = f"model.layers[{i}]"
+        refs = spec["inputs"]
+        args = tensors[refs] if isinstance(refs, str) else [tensors[r] for r in refs]
+        if isinstance(refs, list) and len(refs) == 1:
+            args = args[0]
+        layer = make_layer(spec, path, force_float32=float32_outputs and spec["name"] in outputs)
+        try:
+            tensors[spec["name"]] = layer(args)
+        except (TypeError, ValueError) as exc:
+            raise _fit_error(layer, exc, path) from None
+    return keras.Model(inputs=inputs, outputs=[tensors[o] for o in cfg.outputs or []],
+                       name="functional")
+
+
+def build_model(cfg: ModelConfig, *, float32_outputs: bool = False) -> Any:
+    """Build (not compile). Seeds must be set before this for repeatable initial weights."""
+    model = _functional(cfg, float32_outputs) if cfg.type == "functional" else _sequential(
+        cfg, float32_outputs)
+    if cfg.initial_weights:
+        load_initial_weights(model, cfg.initial_weights)
+    return model
+
+
+def load_initial_weights(model: Any, path: str) -> None:
+    """Start from given weights (the notes start a linear model from the OLS solution)."""
+    with np.load(path) as npz:
+        arrays = [npz[k] for k in npz.files]
+    expected = [w.shape for w in model.get_weights()]
+    got = [a.shape for a in arrays]
+    if expected != got:
+        raise config_error(f"{path} holds arrays of shapes {got}; the model's weights have "
+                           f"shapes {expected}", "model.initial_weights")
+    model.set_weights(arrays)
