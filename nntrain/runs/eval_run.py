@@ -1,0 +1,62 @@
+"""`nntrain eval`: a trained model on the config's test data (else validation, else training)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nntrain.config.load import load_config
+from nntrain.config.schema import Config
+from nntrain.data import Preprocessor, Split, load_raw
+from nntrain.data.splits import split_data
+from nntrain.errors import NntrainError
+from nntrain.runs.saved_model import SavedModel, open_target
+from nntrain.training.fit import evaluate
+
+
+@dataclass
+class EvalResult:
+    split: str
+    metrics: dict[str, float]
+    written_to: Path | None
+
+
+def _config_for(saved: SavedModel, config_path: Path | None, overrides: list[str],
+                allow_unsafe: bool) -> Config:
+    if config_path is not None:
+        return load_config(config_path, overrides, allow_unsafe=allow_unsafe).config
+    if saved.run is None:
+        raise NntrainError("a bare .keras file needs --config to say which data to use",
+                           path="--config")
+    if overrides:
+        return load_config(saved.run.config_yaml, overrides, allow_unsafe=allow_unsafe).config
+    return saved.run.read_config(allow_unsafe)
+
+
+def pick_split(config: Config, preprocessor: Preprocessor) -> tuple[str, Split]:
+    """The same raw data and split as training (same seed), preprocessed with the stored state."""
+    raw = load_raw(config.data)
+    train, validation = split_data(raw, config.data, int(config.seed or 0))[0]
+    for name, split in (("test", raw.test), ("validation", validation), ("training", train)):
+        if split is not None:
+            return name, preprocessor.transform(split)  # type: ignore[return-value]
+    raise AssertionError("unreachable: training data always exists")
+
+
+def run_eval(target: Path, config_path: Path | None, overrides: list[str],
+             allow_unsafe: bool) -> EvalResult:
+    saved = open_target(target, allow_unsafe)
+    config = _config_for(saved, config_path, overrides, allow_unsafe)
+    pre = saved.preprocessor
+    if pre is None:
+        from nntrain.data import prepare
+
+        pre = prepare(config.data, int(config.seed or 0))[0].preprocessor
+    name, split = pick_split(config, pre)
+    metrics = evaluate(saved.model, split, config.train.batch_size)
+    written = None
+    if saved.run is not None:
+        saved.run.write_eval(metrics)
+        written = saved.run.eval_json
+    return EvalResult(name, metrics, written)

@@ -1,0 +1,114 @@
+"""`nntrain fit`: data → device → model → training, with everything written to the run directory."""
+
+from __future__ import annotations
+
+import io
+import statistics
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nntrain.config.load import LoadedConfig
+from nntrain.config.schema import Config
+from nntrain.data import Fold, prepare
+from nntrain.device.engine import keras
+from nntrain.device.setup import DeviceSetup, setup_device
+from nntrain.errors import NntrainError
+from nntrain.runs.run_dir import (STATUS_FAILED, STATUS_FINISHED, STATUS_INTERRUPTED,
+                                  STATUS_RUNNING, RunDir)
+from nntrain.training.fit import FoldOutputs, build_and_compile, evaluate, train
+from nntrain.training.report import Reporter
+
+
+@dataclass
+class FitResult:
+    run: RunDir
+    rows: list[dict[str, Any]]
+    eval: dict[str, Any] | None
+
+
+def model_summary(model: Any) -> str:
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        model.summary(line_length=100)
+    return buf.getvalue()
+
+
+def _outputs(run: RunDir) -> FoldOutputs:
+    def save_checkpoint(model: Any, which: str) -> None:
+        run.save_model(model, run.best_path if which == "best" else run.last_path)
+
+    return FoldOutputs(str(run.tensorboard), str(run.backup_dir), save_checkpoint,
+                       run.write_metrics, run.read_metrics())
+
+
+def _fit_fold(config: Config, device: DeviceSetup, fold: Fold, model: Any, run: RunDir,
+              reporter: Reporter) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    run.write_preprocess(fold.preprocessor.state)
+    run.write_summary(model_summary(model))
+    out = _outputs(run)
+    train(model, config, fold, out, reporter, int(config.seed or 0))
+    run.save_model(model)
+    results: dict[str, Any] | None = None
+    if fold.test is not None:
+        results = evaluate(model, fold.test, config.train.batch_size)
+        run.write_eval(results)
+    elif fold.validation is not None:
+        results = evaluate(model, fold.validation, config.train.batch_size)
+    return out.rows, results
+
+
+def _kfold_summary(per_fold: list[dict[str, Any]]) -> dict[str, float]:
+    """Mean and spread over folds of each validation metric (the table itself is folds.csv)."""
+    keys = [k for k in per_fold[0] if isinstance(per_fold[0][k], float)]
+    summary: dict[str, float] = {}
+    for k in keys:
+        values = [f[k] for f in per_fold]
+        summary[f"mean_{k}"] = statistics.fmean(values)
+        summary[f"std_{k}"] = statistics.pstdev(values)
+    return summary
+
+
+def run_fit(loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = None,
+            resume: RunDir | None = None) -> FitResult:
+    """Everything that can fail on bad input fails before the run directory exists."""
+    config = loaded.config
+    seed = int(config.seed or 0)
+    keras.utils.set_random_seed(seed)
+    device = setup_device(config.device)
+    reporter.note(device.describe(config.train.batch_size))
+    folds = prepare(config.data, seed)
+    first_model = build_and_compile(config, device, folds[0])
+    run = resume or RunDir.create(config, run_dir)
+    if resume is None:
+        run.write_config(config)
+    run.set_status(STATUS_RUNNING, name=config.name, epochs=config.train.epochs)
+    reporter.note(f"run directory: {run.root}")
+    try:
+        if len(folds) == 1:
+            rows, results = _fit_fold(config, device, folds[0], first_model, run, reporter)
+            summary = results
+        else:
+            per_fold = []
+            for fold in folds:
+                keras.utils.set_random_seed(seed + (fold.index or 0))
+                model = first_model if fold.index == 0 else build_and_compile(config, device, fold)
+                rows, results = _fit_fold(config, device, fold, model, run.fold(fold.index or 0),
+                                          reporter)
+                per_fold.append({"fold": (fold.index or 0) + 1, "epochs": len(rows),
+                                 **(results or {})})
+            summary = _kfold_summary(per_fold)
+            run.write_eval(summary)
+            run.write_table(run.root / "folds.csv", per_fold)
+    except KeyboardInterrupt:
+        run.set_status(STATUS_INTERRUPTED)
+        raise
+    except NntrainError as exc:
+        run.set_status(STATUS_FAILED, message=exc.render())
+        raise
+    except Exception as exc:
+        run.set_status(STATUS_FAILED, message=f"{type(exc).__name__}: {exc}")
+        raise
+    run.set_status(STATUS_FINISHED, epochs_done=len(rows), eval=summary)
+    return FitResult(run, rows, summary)

@@ -1,0 +1,140 @@
+"""The run directory: the one place that decides what a run writes, where, and how."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from nntrain.config.load import dump_config, validate_data
+from nntrain.config.schema import Config
+from nntrain.config.yaml_source import read_yaml_file
+from nntrain.runs.atomic import write_text, write_with
+
+STATUS_RUNNING, STATUS_FINISHED = "running", "finished"
+STATUS_INTERRUPTED, STATUS_FAILED = "interrupted", "failed"
+
+
+class RunDir:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # -- where things go ----------------------------------------------------------------------
+    config_yaml = property(lambda self: self.root / "config.yaml")
+    model_path = property(lambda self: self.root / "model.keras")
+    checkpoints = property(lambda self: self.root / "checkpoints")
+    best_path = property(lambda self: self.checkpoints / "best.keras")
+    last_path = property(lambda self: self.checkpoints / "last.keras")
+    backup_dir = property(lambda self: self.checkpoints / "backup")
+    metrics_csv = property(lambda self: self.root / "metrics.csv")
+    eval_json = property(lambda self: self.root / "eval.json")
+    tensorboard = property(lambda self: self.root / "tensorboard")
+    summary_txt = property(lambda self: self.root / "summary.txt")
+    preprocess_json = property(lambda self: self.root / "preprocess.json")
+    status_json = property(lambda self: self.root / "status.json")
+
+    def fold(self, index: int) -> "RunDir":
+        return RunDir(self.root / f"fold_{index + 1}")
+
+    @classmethod
+    def create(cls, config: Config, run_dir: Path | None = None) -> "RunDir":
+        """<output.dir>/<name>/<timestamp>, or exactly `run_dir` when given."""
+        if run_dir is None:
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            base = Path(config.output.dir) / str(config.name)
+            root, n = base / stamp, 1
+            while root.exists():
+                n += 1
+                root = base / f"{stamp}-{n}"
+        else:
+            root = Path(run_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        return cls(root)
+
+    # -- writing (every file atomically) ------------------------------------------------------
+    def write_config(self, config: Config) -> None:
+        write_text(self.config_yaml, dump_config(config))
+
+    def write_json(self, path: Path, data: Any) -> None:
+        write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
+
+    def write_summary(self, text: str) -> None:
+        write_text(self.summary_txt, text)
+
+    def write_preprocess(self, state: dict[str, Any]) -> None:
+        self.write_json(self.preprocess_json, state)
+
+    def write_eval(self, metrics: dict[str, Any]) -> None:
+        self.write_json(self.eval_json, metrics)
+
+    def write_metrics(self, rows: list[dict[str, Any]]) -> None:
+        self.write_table(self.metrics_csv, rows)
+
+    def write_table(self, path: Path, rows: list[dict[str, Any]]) -> None:
+        columns: list[str] = []
+        for row in rows:
+            columns += [c for c in row if c not in columns]
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text(path, buf.getvalue())
+
+    def save_model(self, model: Any, path: Path | None = None) -> None:
+        write_with(path or self.model_path, lambda tmp: model.save(tmp, overwrite=True))
+
+    def set_status(self, status: str, **extra: Any) -> None:
+        data = self.read_status()
+        now = time.time()
+        data.setdefault("started", _iso(now))
+        data.setdefault("started_ts", now)
+        data.update(status=status, updated=_iso(now), seconds=round(now - data["started_ts"], 3))
+        data.update(extra)
+        self.write_json(self.status_json, data)
+
+    # -- reading ------------------------------------------------------------------------------
+    def read_status(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.status_json.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def read_config(self, allow_unsafe: bool = False) -> Config:
+        data, smap = read_yaml_file(self.config_yaml)
+        return validate_data(data, smap, allow_unsafe=allow_unsafe)
+
+    def read_preprocess(self) -> dict[str, Any]:
+        return json.loads(self.preprocess_json.read_text())
+
+    def read_metrics(self) -> list[dict[str, Any]]:
+        if not self.metrics_csv.exists():
+            return []
+        with open(self.metrics_csv, newline="") as fh:
+            return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+    def is_run(self) -> bool:
+        return self.config_yaml.exists()
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def _number(value: str) -> Any:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return value
+    return int(f) if f.is_integer() and "." not in value and "e" not in value.lower() else f
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if hasattr(obj, "item"):
+        return obj.item()
+    raise TypeError(f"cannot write {type(obj).__name__} as JSON")
