@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -28,37 +29,96 @@ class Fold:
     index: int | None = None  # k-fold: 0..k-1
 
 
-def _filter_classes(split: Split | None, classes: list, info: dict) -> Split | None:
-    """Keep only `classes` (original label values) and number them 0..k-1 in that order."""
+def _class_ids(classes: list[Any], names: Any, labels: np.ndarray) -> list[Any]:
+    """`classes` as label values: a class name becomes its index; numbers stay as given."""
+    ids = []
+    for c in classes:
+        if isinstance(names, list) and c in names:
+            ids.append(names.index(c))
+        elif isinstance(names, list) and str(c) in map(str, names) and labels.dtype.kind in "iu":
+            ids.append([str(n) for n in names].index(str(c)))
+        elif isinstance(c, str) and labels.dtype.kind in "iuf":
+            raise config_error(f"class '{c}' is not one of the class names "
+                               f"{names if isinstance(names, list) else '(labels are numbers)'}",
+                               "data.classes")
+        else:
+            ids.append(c)
+    return ids
+
+
+def _filter_classes(split: Split | None, ids: list[Any]) -> Split | None:
+    """Keep only the labels `ids` and number them 0..k-1 in that order."""
     if split is None:
         return None
+    labels = _labels(split)
+    keep = np.isin(labels, ids)
+    remap = {w: i for i, w in enumerate(ids)}
+    kept = split.subset(np.flatnonzero(keep))
+    new_y = np.array([remap[v] for v in labels[keep].tolist()], dtype=np.int64)
+    return Split(kept.x, new_y.reshape(-1, *split.y.shape[1:]).astype(split.y.dtype))
+
+
+def _labels(split: Split) -> np.ndarray:
     if isinstance(split.y, dict) or split.y is None:
         raise config_error("`classes` needs a single label array", "data.classes")
-    names = info.get("class_names")
-    wanted = [names.index(c) if isinstance(names, list) and c in names else c for c in classes]
-    labels = split.y.reshape(len(split.y), -1)[:, 0] if split.y.ndim > 1 else split.y
-    keep = np.isin(labels, wanted)
-    remap = {w: i for i, w in enumerate(wanted)}
-    kept = split.subset(np.flatnonzero(keep))
-    new_y = np.vectorize(remap.__getitem__, otypes=[np.int64])(
-        labels[keep]).reshape(-1, *split.y.shape[1:])
-    return Split(kept.x, new_y.astype(split.y.dtype))
+    if split.y.ndim > 1 and int(np.prod(split.y.shape[1:])) != 1:
+        raise config_error(f"`classes` needs one label per example, got labels of shape "
+                           f"{list(split.y.shape[1:])}", "data.classes")
+    return split.y.reshape(-1)
+
+
+def _select_classes(raw: RawData, classes: list[Any]) -> None:
+    names = raw.info.get("class_names")
+    labels = _labels(raw.train)
+    ids = _class_ids(classes, names, labels)
+    present = set(labels.tolist())
+    missing = [c for c, i in zip(classes, ids) if i not in present]
+    if missing:
+        raise config_error(f"no training example has label {missing[0]!r}", "data.classes",
+                           f"labels present: {sorted(present)[:20]}")
+    raw.train = _filter_classes(raw.train, ids)
+    raw.validation = _filter_classes(raw.validation, ids)
+    raw.test = _filter_classes(raw.test, ids)
+    raw.info["class_names"] = [names[i] if isinstance(names, list) else c
+                               for c, i in zip(classes, ids)]
+    raw.info["classes_selected"] = list(classes)
+
+
+def _shapes(arrays: Arrays) -> dict[str, tuple[int, ...]]:
+    items = arrays.items() if isinstance(arrays, dict) else [("", arrays)]
+    return {k: tuple(v.shape[1:]) for k, v in items}
+
+
+def _check_consistent(raw: RawData) -> None:
+    """Every array of a split has one row per example; other splits look like the training one."""
+    for name, split in (("train", raw.train), ("validation", raw.validation), ("test", raw.test)):
+        if split is None:
+            continue
+        arrays = [split.x, split.y]
+        lengths = {len(v) for a in arrays if a is not None
+                   for v in (a.values() if isinstance(a, dict) else [a])}
+        if len(lengths) > 1:
+            raise config_error(f"the {name} inputs and labels have different numbers of "
+                               f"examples: {sorted(lengths)}", "data")
+        if name == "train":
+            continue
+        for part in ("x", "y"):
+            got, want = getattr(split, part), getattr(raw.train, part)
+            if got is None or want is None:
+                continue
+            if _shapes(got) != _shapes(want):
+                raise config_error(f"{name} {'inputs' if part == 'x' else 'labels'} have shape "
+                                   f"{_shapes(got)}, training ones {_shapes(want)}",
+                                   f"data.{name}_path" if name != "train" else "data")
 
 
 def load_raw(cfg: DataConfig) -> RawData:
     raw = load_source(cfg)
+    _check_consistent(raw)
+    if not len(raw.train):
+        raise config_error("the source has no training examples", "data")
     if cfg.classes is not None:
-        before = len(raw.train)
-        raw.train = _filter_classes(raw.train, cfg.classes, raw.info)
-        raw.validation = _filter_classes(raw.validation, cfg.classes, raw.info)
-        raw.test = _filter_classes(raw.test, cfg.classes, raw.info)
-        if not len(raw.train):
-            raise config_error(f"none of the {before} training examples has a label in "
-                               f"{cfg.classes}", "data.classes")
-        names = raw.info.get("class_names")
-        raw.info["class_names"] = [
-            names[c] if isinstance(names, list) and isinstance(c, int) and c < len(names) else c
-            for c in cfg.classes]
+        _select_classes(raw, cfg.classes)
     return raw
 
 
@@ -66,8 +126,7 @@ def prepare(cfg: DataConfig, seed: int) -> list[Fold]:
     """Load once, split, and fit the preprocessing on each training split only."""
     raw = load_raw(cfg)
     folds = []
-    pairs = split_data(raw, cfg, seed)
-    for i, (train, val) in enumerate(pairs):
+    for i, (train, val) in enumerate(split_data(raw, cfg, seed)):
         pre = Preprocessor.fit(cfg, train, raw.info)
         folds.append(Fold(pre.transform(train), pre.transform(val), pre.transform(raw.test), pre,
                           i if cfg.kfold else None))

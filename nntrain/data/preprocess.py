@@ -8,7 +8,7 @@ import numpy as np
 
 from nntrain.config.data_schema import DataConfig
 from nntrain.data.types import Arrays, Split
-from nntrain.errors import config_error
+from nntrain.errors import config_error, runtime_error
 
 
 def _map_arrays(arrays: Arrays, fn: Any) -> Arrays:
@@ -17,11 +17,21 @@ def _map_arrays(arrays: Arrays, fn: Any) -> Arrays:
     return fn(arrays, None)
 
 
+def _pick(value: Any, key: str | None) -> Any:
+    """The per-input (or per-output) entry of a state value kept as one value or a mapping."""
+    return value.get(key) if key is not None and isinstance(value, dict) else value
+
+
+def is_text(a: np.ndarray) -> bool:
+    return a.dtype.kind in "OUS"
+
+
 class Preprocessor:
     """Its whole state is JSON (preprocess.json in the run), so predict needs no training data."""
 
     def __init__(self, state: dict[str, Any]) -> None:
         self.state = state
+        self._vectorizers: dict[str | None, Any] = {}
 
     # -- fitting ------------------------------------------------------------------------------
     @classmethod
@@ -33,13 +43,23 @@ class Preprocessor:
             "flatten": p.flatten,
             "one_hot": p.one_hot,
             "info": info,
+            "inputs": _map_arrays(train.x, lambda a, _k: {"shape": list(a.shape[1:]),
+                                                          "text": is_text(a)}),
         }
+        texts = _texts(train.x)
+        if texts:
+            state["text"] = _map_text(train.x, lambda a, _k: _vocabulary(a, cfg))
         pre = cls(state)
         if p.normalize:
             shaped = pre._shape_x(train.x, normalize=False)
-            state["normalize"] = _map_arrays(shaped, lambda a, _k: _moments(a))
-        if p.one_hot and train.y is not None:
-            state["num_classes"] = _map_arrays(train.y, lambda a, _k: _num_classes(a, info))
+            state["normalize"] = _map_arrays(
+                shaped, lambda a, k: None if _pick(state["inputs"], k)["text"] else _moments(a))
+        if p.one_hot:
+            if train.y is None:
+                raise config_error("one_hot needs labels", "data.preprocess.one_hot")
+            names = info.get("class_names")
+            state["num_classes"] = _map_arrays(
+                train.y, lambda a, k: _num_classes(a, _pick(names, k), k))
         return pre
 
     # -- applying -----------------------------------------------------------------------------
@@ -47,7 +67,10 @@ class Preprocessor:
         s = self.state
 
         def one(a: np.ndarray, key: str | None) -> np.ndarray:
-            if a.dtype.kind in "iufb":
+            spec = _pick(s.get("inputs", {}), key) or {}
+            if spec.get("text"):
+                return self._vectorize(a, key)
+            if a.dtype.kind in "iufb" and not (s.get("info", {}).get("token_ids") and a.dtype.kind in "iu"):
                 a = a.astype("float32")
             if s.get("rescale") is not None:
                 a = a * np.float32(s["rescale"])
@@ -60,13 +83,29 @@ class Preprocessor:
                         "data.preprocess.reshape") from None
             if s.get("flatten"):
                 a = a.reshape((len(a), -1))
-            stats = s.get("normalize") if normalize else None
+            stats = _pick(s.get("normalize"), key) if normalize else None
             if stats:
-                m = stats[key] if key is not None else stats
-                a = (a - np.asarray(m["mean"], "float32")) / np.asarray(m["std"], "float32")
+                mean, std = np.asarray(stats["mean"], "float32"), np.asarray(stats["std"], "float32")
+                if a.shape[1:] != mean.shape:
+                    raise runtime_error(f"inputs of shape {list(a.shape[1:])} do not match the "
+                                        f"{list(mean.shape)} the normalization was fitted on")
+                a = (a - mean) / std
             return a
 
         return _map_arrays(x, one)
+
+    def _vectorize(self, a: np.ndarray, key: str | None) -> np.ndarray:
+        """Strings → token ids with the vocabulary fitted on the training split."""
+        if not is_text(a):
+            raise runtime_error(f"input{f' {key!r}' if key else ''} must be text, got "
+                                f"{a.dtype} values")
+        if key not in self._vectorizers:
+            from nntrain.device.engine import keras
+
+            t = _pick(self.state["text"], key)
+            self._vectorizers[key] = keras.layers.TextVectorization(
+                vocabulary=t["vocabulary"], output_sequence_length=t["sequence_length"])
+        return self._vectorizers[key](a.astype(str).reshape(-1)).numpy().astype("int32")
 
     def transform_x(self, x: Arrays) -> Arrays:
         return self._shape_x(x)
@@ -77,8 +116,12 @@ class Preprocessor:
         counts = self.state["num_classes"]
 
         def one(a: np.ndarray, key: str | None) -> np.ndarray:
-            k = counts[key] if key is not None else counts
-            labels = a.reshape(-1).astype(np.int64)
+            k = _pick(counts, key)
+            labels = _integer_labels(a, key)
+            bad = (labels < 0) | (labels >= k)
+            if bad.any():
+                raise runtime_error(f"label {labels[bad][0]} is outside the {k} classes 0..{k - 1} "
+                                    "seen in training")
             return np.eye(k, dtype="float32")[labels]
 
         return _map_arrays(y, one)
@@ -93,6 +136,26 @@ class Preprocessor:
         return self.state.get("info", {}).get("class_names")
 
 
+def _texts(x: Arrays) -> bool:
+    return any(is_text(a) for a in (x.values() if isinstance(x, dict) else [x]))
+
+
+def _map_text(x: Arrays, fn: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: fn(v, k) for k, v in x.items() if is_text(v)}
+    return fn(x, None)
+
+
+def _vocabulary(a: np.ndarray, cfg: DataConfig) -> dict[str, Any]:
+    """keras TextVectorization's vocabulary, adapted on the training texts only."""
+    from nntrain.device.engine import keras
+
+    layer = keras.layers.TextVectorization(max_tokens=cfg.max_tokens)
+    layer.adapt(a.astype(str).reshape(-1))
+    vocab = [str(t) for t in layer.get_vocabulary()]
+    return {"vocabulary": vocab, "vocab_size": len(vocab), "sequence_length": cfg.sequence_length}
+
+
 def _moments(a: np.ndarray) -> dict[str, Any]:
     """Per-feature mean and std over the examples (std 0 → 1 so constant features stay 0)."""
     mean = a.mean(axis=0)
@@ -101,8 +164,29 @@ def _moments(a: np.ndarray) -> dict[str, Any]:
     return {"mean": mean.astype("float32").tolist(), "std": std.astype("float32").tolist()}
 
 
-def _num_classes(labels: np.ndarray, info: dict[str, Any]) -> int:
-    names = info.get("class_names")
+def _integer_labels(a: np.ndarray, key: str | None) -> np.ndarray:
+    where = f" of output '{key}'" if key else ""
+    if a.ndim > 1 and int(np.prod(a.shape[1:])) != 1:
+        raise config_error(f"one_hot needs one class label per example; labels{where} have "
+                           f"shape {list(a.shape[1:])}", "data.preprocess.one_hot")
+    flat = a.reshape(-1)
+    if flat.dtype.kind == "f":
+        if not np.all(np.isfinite(flat)) or np.any(flat != np.round(flat)):
+            sample = flat[~np.isfinite(flat) | (flat != np.round(flat))][0]
+            raise config_error(f"one_hot needs integer class labels; labels{where} include "
+                               f"{sample}", "data.preprocess.one_hot",
+                               "for a regression target leave one_hot off")
+    elif flat.dtype.kind not in "iub":
+        raise config_error(f"one_hot needs integer class labels; labels{where} are "
+                           f"{flat.dtype}", "data.preprocess.one_hot")
+    return flat.astype(np.int64)
+
+
+def _num_classes(labels: np.ndarray, names: Any, key: str | None) -> int:
+    flat = _integer_labels(labels, key)
+    if flat.min() < 0:
+        raise config_error(f"one_hot needs labels 0..k-1; found {flat.min()}",
+                           "data.preprocess.one_hot", "map labels with `classes`")
     if isinstance(names, list):
         return len(names)
-    return int(labels.max()) + 1
+    return int(flat.max()) + 1

@@ -19,7 +19,7 @@ def read_table(path: str | Path, field: str = "data.path") -> pd.DataFrame:
         frame = pd.read_csv(path)
     except FileNotFoundError:
         raise config_error(f"file not found: {path}", field) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
         raise config_error(f"cannot read {path} as CSV: {exc}", field) from None
     if frame.empty:
         raise config_error(f"{path} has no rows", field)
@@ -34,7 +34,7 @@ def _columns(frame: pd.DataFrame, names: list[str], field: str) -> None:
                                did_you_mean(name, map(str, frame.columns)))
 
 
-def _report_missing(frame: pd.DataFrame, path: str | Path) -> None:
+def report_missing(frame: pd.DataFrame, path: str | Path) -> None:
     bad = frame.isna().any(axis=1)
     if bad.any():
         rows = (np.flatnonzero(bad.to_numpy()) + 2).tolist()  # +2: header line, 1-based
@@ -58,7 +58,8 @@ def _targets(cfg: DataConfig) -> list[str] | dict[str, list[str]]:
 def _encode_labels(col: pd.Series) -> tuple[np.ndarray, list[Any] | None]:
     """Text labels → 0..k-1 (sorted, stored as class_names); numbers stay as they are."""
     if pd.api.types.is_numeric_dtype(col):
-        return col.to_numpy(), None
+        values = col.to_numpy()
+        return (values.astype("float32") if values.dtype.kind == "f" else values), None
     names = sorted(col.astype(str).unique().tolist())
     index = {n: i for i, n in enumerate(names)}
     return col.astype(str).map(index).to_numpy(dtype=np.int64), names
@@ -78,15 +79,24 @@ def frame_to_arrays(frame: pd.DataFrame, cfg: DataConfig, path: str | Path,
                     for c in cols]
     _columns(frame, feature_cols, "data.features")
     frame = frame[feature_cols + [c for c in target_cols if c not in feature_cols]]
-    _report_missing(frame, path)
-    for col in feature_cols:
-        if not pd.api.types.is_numeric_dtype(frame[col]):
-            raise config_error(f"feature column '{col}' is not numeric", "data.features",
-                               "list numeric columns in data.features, or encode this one")
+    report_missing(frame, path)
+    groups = list(features.values()) if isinstance(features, dict) else [features]
+    for cols in groups:
+        for col in cols:
+            if not pd.api.types.is_numeric_dtype(frame[col]) and len(cols) > 1:
+                numbers = pd.to_numeric(frame[col], errors="coerce")
+                row = int(np.flatnonzero(numbers.isna().to_numpy())[0])
+                raise config_error(f"{path}: feature column '{col}' is not numeric (line "
+                                   f"{row + 2}: {frame[col].iloc[row]!r})", "data.features",
+                                   "a text column must be an input of its own (features: "
+                                   "[that_column], or one entry of a features mapping)")
     info = dict(info or {})
     info.setdefault("feature_names", features)
 
     def x_of(cols: list[str]) -> np.ndarray:
+        """Numbers → float32 (n, columns); a single text column → strings (n,)."""
+        if not pd.api.types.is_numeric_dtype(frame[cols[0]]):
+            return frame[cols[0]].astype(str).to_numpy(dtype=object)
         return frame[cols].to_numpy(dtype="float32")
 
     x = {k: x_of(v) for k, v in features.items()} if isinstance(features, dict) else x_of(features)
