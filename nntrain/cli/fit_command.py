@@ -9,7 +9,6 @@ from rich.console import Console
 from nntrain.cli.progress import RichReporter, history_table, metrics_table
 from nntrain.config.load import LoadedConfig, load_config
 from nntrain.errors import NntrainError
-from nntrain.runs.fit_run import run_fit
 from nntrain.runs.run_dir import RunDir
 
 
@@ -26,6 +25,8 @@ def run_fit_command(config: Path | None, overrides: list[str], run_dir: Path | N
         raise NntrainError("give a CONFIG file, or --resume RUN_DIR", path="fit")
     else:
         loaded = load_config(config, overrides, allow_unsafe=allow_unsafe)
+    from nntrain.runs.fit_run import run_fit  # TensorFlow only once the config is known good
+
     reporter = RichReporter(console)
     result = run_fit(loaded, reporter, run_dir=run_dir, resume=resume_run)
     console.print(history_table(result.rows))
