@@ -41,7 +41,8 @@ class PreprocessConfig(Strict):
     reshape: list[int] | None = Field(None, description="reshape each example (batch excluded)")
     flatten: bool = Field(False, description="flatten each example to a vector")
     normalize: bool = Field(False, description="standardize features with training statistics")
-    one_hot: bool = Field(False, description="labels to one-hot vectors")
+    one_hot: bool | list[str] = Field(
+        False, description="labels to one-hot vectors; a list of output names for only those")
 
 
 class DataConfig(Strict):

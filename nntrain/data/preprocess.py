@@ -46,8 +46,7 @@ class Preprocessor:
             "inputs": _map_arrays(train.x, lambda a, _k: {"shape": list(a.shape[1:]),
                                                           "text": is_text(a)}),
         }
-        texts = _texts(train.x)
-        if texts:
+        if _texts(train.x):
             state["text"] = _map_text(train.x, lambda a, _k: _vocabulary(a, cfg))
         pre = cls(state)
         if p.normalize:
@@ -58,8 +57,17 @@ class Preprocessor:
             if train.y is None:
                 raise config_error("one_hot needs labels", "data.preprocess.one_hot")
             names = info.get("class_names")
+            chosen = p.one_hot if isinstance(p.one_hot, list) else None
+            if chosen is not None:
+                outputs = list(train.y) if isinstance(train.y, dict) else []
+                unknown = [o for o in chosen if o not in outputs]
+                if unknown:
+                    raise config_error(f"one_hot names output '{unknown[0]}'; the outputs are "
+                                       f"{outputs or 'one unnamed label array'}",
+                                       "data.preprocess.one_hot")
             state["num_classes"] = _map_arrays(
-                train.y, lambda a, k: _num_classes(a, _pick(names, k), k))
+                train.y, lambda a, k: None if chosen is not None and k not in chosen
+                else _num_classes(a, _pick(names, k), k))
         return pre
 
     # -- applying -----------------------------------------------------------------------------
@@ -117,6 +125,8 @@ class Preprocessor:
 
         def one(a: np.ndarray, key: str | None) -> np.ndarray:
             k = _pick(counts, key)
+            if k is None:  # an output left out of a one_hot list
+                return a
             labels = _integer_labels(a, key)
             bad = (labels < 0) | (labels >= k)
             if bad.any():

@@ -115,3 +115,16 @@ def test_text_vocabulary_is_fitted_on_train_and_stored():
     rebuilt = Preprocessor(json.loads(json.dumps(state)))
     ids = rebuilt.transform_x(np.array(["The computer crashed again."], dtype=object))
     assert ids.shape == (1, 30) and ids[0, 0] > 1
+
+
+def test_one_hot_for_named_outputs_only(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("a,b,age,income\n1,2,31.5,low\n3,4,40.0,high\n5,6,22.0,mid\n")
+    (fold,) = prepare(cfg(source="csv", path=str(path), features={"x": ["a", "b"]},
+                          target={"age": "age", "income": "income"},
+                          preprocess={"one_hot": ["income"]}), seed=0)
+    assert fold.train.y["income"].shape == (3, 3) and fold.train.y["age"].shape == (3, 1)
+    assert fold.preprocessor.class_names == {"income": ["high", "low", "mid"]}
+    with pytest.raises(NntrainError, match="output 'wage'"):
+        prepare(cfg(source="csv", path=str(path), target={"age": "age", "income": "income"},
+                    features=["a", "b"], preprocess={"one_hot": ["wage"]}), seed=0)

@@ -228,3 +228,18 @@ def test_text_dir_one_folder_per_class(tmp_path):
     raw = load_raw(cfg(source="text_dir", path=str(tmp_path)))
     assert raw.info["class_names"] == ["neg", "pos"] and len(raw.train) == 5
     assert sorted(zip(raw.train.x, raw.train.y))[0] == ("awful", 0)
+
+
+def test_imdb_word_ids_are_padded_and_stay_integers(monkeypatch):
+    """keras.datasets.imdb's lists of word ids (stubbed: no network here) → (n, length) ints."""
+    from nntrain.data import prepare
+    from nntrain.data.sources import keras_datasets
+
+    seqs = np.array([[1, 14, 22], [1, 5], [1, 7, 8, 9, 10]], dtype=object)
+    monkeypatch.setattr(keras_datasets, "_keras_load",
+                        lambda name, cache, c: ((seqs, np.array([0, 1, 1])),
+                                                (seqs[:2], np.array([1, 0]))))
+    (fold,) = prepare(cfg(source="imdb", sequence_length=4, max_tokens=50), seed=0)
+    assert fold.train.x.tolist() == [[0, 1, 14, 22], [0, 0, 1, 5], [7, 8, 9, 10]]
+    assert fold.train.x.dtype == np.int32
+    assert fold.preprocessor.class_names == ["negative", "positive"]

@@ -100,8 +100,9 @@ def _fetch(name: str, cfg: DataConfig) -> tuple[Any, Any]:
 
 
 def _local_copy(name: str) -> tuple[RawData, str] | None:
+    """Fashion-MNIST's IDX files, from Keras' cache or a system package, read directly."""
     for folder in [b / "datasets" / "fashion-mnist" for b in _cache_dirs()] + [
-            Path(p) for p in LOCAL_COPIES.get(name, [])]:
+            Path(p) for p in LOCAL_COPIES[name]]:
         files = find_idx(folder)
         if len(files) == 4:
             return RawData(read_split(files, "train"), test=read_split(files, "test")), str(folder)
@@ -122,7 +123,7 @@ def _class_names(name: str, cache: Path | None) -> list[str] | None:
 def load(cfg: DataConfig) -> RawData:
     name = cfg.source
     info: dict[str, Any] = {"source": f"keras.datasets.{name}"}
-    local = _local_copy(name) if name == "fashion_mnist" else None
+    local = _local_copy(name) if name in LOCAL_COPIES else None
     if local is not None:
         raw, folder = local
         info["source"] += f" (IDX files in {folder})"
