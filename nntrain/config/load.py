@@ -20,8 +20,8 @@ from nntrain.config.yaml_source import PathKey, SourceMap, parse_yaml, read_yaml
 from nntrain.errors import Location, NntrainError, Problem
 
 # Config fields that name files; resolved against the working directory, then the config's folder.
-PATH_FIELDS = (("data", "path"), ("data", "validation_path"), ("data", "test_path"),
-               ("model", "initial_weights"))
+PATH_FIELDS = (("data", "path"), ("data", "target_path"), ("data", "validation_path"),
+               ("data", "test_path"), ("model", "initial_weights"))
 
 
 @dataclass
