@@ -1,34 +1,102 @@
-"""`nntrain fit`: resolve what to train, run it, show where it went."""
+"""`nntrain fit`: resolve what to train (a new run, or an interrupted one to resume), run it,
+show where it went. Decided here, without TensorFlow, so these answers come fast."""
 
 from __future__ import annotations
 
+import os
+import socket
+from fnmatch import fnmatch
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
 from nntrain.cli.progress import RichReporter, history_table, metrics_table
 from nntrain.config.load import LoadedConfig, load_config
 from nntrain.errors import NntrainError
-from nntrain.runs.run_dir import RunDir
+from nntrain.runs.atomic import TEMP_GLOB
+from nntrain.runs.run_dir import STATUS_FINISHED, STATUS_RUNNING, RunDir
+
+
+def _differences(a: Any, b: Any, path: str = "") -> list[str]:
+    """Dotted paths where two plain config trees differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in dict.fromkeys([*a, *b])
+                for d in _differences(a.get(k), b.get(k), f"{path}.{k}" if path else str(k))]
+    return [] if a == b else [path or "(the whole config)"]
+
+
+def _existing_run(run_dir: Path, loaded: LoadedConfig, allow_unsafe: bool) -> RunDir | None:
+    """`--run-dir` on a run of the same config continues it; anything else there is refused."""
+    run = RunDir(run_dir)
+    if not run.is_run():
+        if run_dir.is_dir() and any(not fnmatch(p.name, TEMP_GLOB) for p in run_dir.iterdir()):
+            raise NntrainError(f"{run_dir} exists, is not empty and holds no nntrain run",
+                               path="--run-dir", hint="choose a new or empty folder")
+        return None
+    theirs = run.read_config(allow_unsafe)
+    if ("seed",) not in loaded.source.values:  # a drawn seed: adopt the run's
+        loaded.config.seed = theirs.seed
+    differ = _differences(loaded.config.model_dump(mode="json"), theirs.model_dump(mode="json"))
+    if differ:
+        raise NntrainError(f"{run_dir} holds a run of a different config (it differs in "
+                           f"{', '.join(differ[:3])})", path="--run-dir",
+                           hint=f"continue that run with `nntrain fit --resume {run_dir}`, or "
+                                "choose another --run-dir")
+    return run
+
+
+def _alive(status: dict[str, Any]) -> bool:
+    """Whether the process that wrote a 'running' status still runs (on this machine)."""
+    pid = status.get("pid")
+    if not isinstance(pid, int) or status.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid != os.getpid()
+
+
+def _should_continue(run: RunDir, console: Console) -> bool:
+    status = run.read_status()
+    if status.get("status") == STATUS_FINISHED:
+        console.print(f"[green]{run.root} is already finished[/green] "
+                      f"({status.get('epochs_done', '?')} epochs); nothing to do")
+        return False
+    if status.get("status") == STATUS_RUNNING and _alive(status):
+        raise NntrainError(f"{run.root} is being trained right now by process "
+                           f"{status['pid']}", 1, hint="wait for it, or stop it first")
+    console.print(f"resuming {run.root} ({status.get('status', 'not started')})")
+    return True
 
 
 def run_fit_command(config: Path | None, overrides: list[str], run_dir: Path | None,
                     resume: Path | None, allow_unsafe: bool, console: Console) -> None:
-    resume_run: RunDir | None = None
+    run: RunDir | None = None
     if resume is not None:
-        resume_run = RunDir(resume)
-        if not resume_run.is_run():
+        if config is not None or overrides or run_dir is not None:
+            raise NntrainError("--resume continues a run with the config stored in it; give no "
+                               "CONFIG, --set or --run-dir with it", path="--resume")
+        run = RunDir(resume)
+        if not run.is_run():
             raise NntrainError(f"{resume} is not a run directory (no config.yaml)",
                                path="--resume")
-        loaded = LoadedConfig(resume_run.read_config(allow_unsafe), None, resume_run.config_yaml)  # type: ignore[arg-type]
+        loaded = LoadedConfig(run.read_config(allow_unsafe), None, run.config_yaml)  # type: ignore[arg-type]
     elif config is None:
         raise NntrainError("give a CONFIG file, or --resume RUN_DIR", path="fit")
     else:
         loaded = load_config(config, overrides, allow_unsafe=allow_unsafe)
+        if run_dir is not None:
+            run = _existing_run(run_dir, loaded, allow_unsafe)
+    if run is not None and not _should_continue(run, console):
+        return
     from nntrain.runs.fit_run import run_fit  # TensorFlow only once the config is known good
 
     reporter = RichReporter(console)
-    result = run_fit(loaded, reporter, run_dir=run_dir, resume=resume_run)
+    result = run_fit(loaded, reporter, run_dir=run_dir, resume=run)
     console.print(history_table(result.rows))
     if result.eval:
         console.print(metrics_table("final metrics", result.eval))

@@ -8,6 +8,11 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+# mkstemp creates 0600 files; a run's files get the usual umask-based mode instead.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+TEMP_GLOB = ".*.tmp*"  # what a kill in the middle of a write can leave behind
+
 
 def _fsync_dir(folder: Path) -> None:
     with contextlib.suppress(OSError):
@@ -27,6 +32,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
                                dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~_UMASK)
     try:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
@@ -41,6 +47,13 @@ def atomic_path(target: Path) -> Iterator[Path]:
 def write_text(target: Path, text: str) -> None:
     with atomic_path(target) as tmp:
         tmp.write_text(text)
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Delete temporary files that a killed process left half-written under `folder`."""
+    for leftover in Path(folder).rglob(TEMP_GLOB):
+        if leftover.is_file():
+            leftover.unlink(missing_ok=True)
 
 
 def write_with(target: Path, writer: Callable[[Path], None]) -> None:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import signal
+import socket
 import statistics
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from nntrain.config.load import LoadedConfig
 from nntrain.config.schema import Config
@@ -17,7 +23,10 @@ from nntrain.device.setup import DeviceSetup, setup_device
 from nntrain.errors import NntrainError
 from nntrain.runs.run_dir import (STATUS_FAILED, STATUS_FINISHED, STATUS_INTERRUPTED,
                                   STATUS_RUNNING, RunDir)
+from nntrain.runs.atomic import remove_leftovers
+from nntrain.training.callbacks import Interrupted, StopOnSignal
 from nntrain.training.fit import FoldOutputs, build_and_compile, evaluate, train
+from nntrain.training.preflight import check_disk_space, check_output
 from nntrain.training.report import Reporter
 
 
@@ -43,12 +52,24 @@ def _outputs(run: RunDir) -> FoldOutputs:
                        run.write_metrics, run.read_metrics())
 
 
-def _fit_fold(config: Config, device: DeviceSetup, fold: Fold, model: Any, run: RunDir,
-              reporter: Reporter) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+def _save_if_finite(model: Any, path: Path, run: RunDir) -> None:
+    if all(np.isfinite(w).all() for w in model.get_weights()):
+        run.save_model(model, path)
+
+
+def _fit_fold(config: Config, fold: Fold, model: Any, run: RunDir, reporter: Reporter,
+              stop: StopOnSignal) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    status = run.read_status()
+    if status.get("status") == STATUS_FINISHED:  # a k-fold fold done before a resume
+        return run.read_metrics(), status.get("eval")
     run.write_preprocess(fold.preprocessor.state)
     run.write_summary(model_summary(model))
     out = _outputs(run)
-    train(model, config, fold, out, reporter, int(config.seed or 0))
+    try:
+        train(model, config, fold, out, reporter, int(config.seed or 0), stop)
+    except (Interrupted, KeyboardInterrupt):
+        _save_if_finite(model, run.last_path, run)  # the weights as they were when stopped
+        raise
     run.save_model(model)
     results: dict[str, Any] | None = None
     if fold.test is not None:
@@ -56,6 +77,8 @@ def _fit_fold(config: Config, device: DeviceSetup, fold: Fold, model: Any, run: 
         run.write_eval(results)
     elif fold.validation is not None:
         results = evaluate(model, fold.validation, config.train.batch_size)
+    if fold.index is not None:
+        run.set_status(STATUS_FINISHED, epochs_done=len(out.rows), eval=results)
     return out.rows, results
 
 
@@ -70,40 +93,62 @@ def _kfold_summary(per_fold: list[dict[str, Any]]) -> dict[str, float]:
     return summary
 
 
+def _fit_all(config: Config, device: DeviceSetup, folds: list[Fold], first_model: Any,
+             run: RunDir, reporter: Reporter, stop: StopOnSignal
+             ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    seed = int(config.seed or 0)
+    if len(folds) == 1:
+        return _fit_fold(config, folds[0], first_model, run, reporter, stop)
+    per_fold = []
+    for fold in folds:
+        keras.utils.set_random_seed(seed + (fold.index or 0))
+        model = first_model if fold.index == 0 else build_and_compile(config, device, fold)
+        rows, results = _fit_fold(config, fold, model, run.fold(fold.index or 0), reporter, stop)
+        per_fold.append({"fold": (fold.index or 0) + 1, "epochs": len(rows), **(results or {})})
+    summary = _kfold_summary(per_fold)
+    run.write_eval(summary)
+    run.write_table(run.root / "folds.csv", per_fold)
+    return rows, summary
+
+
+def _interrupted(run: RunDir, signum: int) -> NntrainError:
+    name = signal.Signals(signum).name
+    done = len(run.read_metrics())
+    run.set_status(STATUS_INTERRUPTED, signal=name, epochs_done=done)
+    return NntrainError(f"stopped by {name} after {done} completed epoch(s); the run is kept in "
+                        f"{run.root}", 128 + signum,
+                        hint=f"continue it with: nntrain fit --resume {run.root}")
+
+
 def run_fit(loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = None,
             resume: RunDir | None = None) -> FitResult:
-    """Everything that can fail on bad input fails before the run directory exists."""
+    """Everything that can fail on bad input fails before the run directory exists; after that,
+    a signal or an error leaves a run that `nntrain fit --resume` continues."""
     config = loaded.config
     seed = int(config.seed or 0)
+    where = resume.root if resume else run_dir or Path(config.output.dir)
+    folder = check_output(where, "--run-dir" if resume or run_dir else "output.dir")
     keras.utils.set_random_seed(seed)
     device = setup_device(config.device)
     reporter.note(device.describe(config.train.batch_size))
     folds = prepare(config.data, seed)
     first_model = build_and_compile(config, device, folds[0])
+    check_disk_space(folder, first_model)
     run = resume or RunDir.create(config, run_dir)
     if resume is None:
         run.write_config(config)
-    run.set_status(STATUS_RUNNING, name=config.name, epochs=config.train.epochs)
+    remove_leftovers(run.root)
+    run.set_status(STATUS_RUNNING, name=config.name, epochs=config.train.epochs,
+                   pid=os.getpid(), host=socket.gethostname())
     reporter.note(f"run directory: {run.root}")
+    stop = StopOnSignal()
     try:
-        if len(folds) == 1:
-            rows, results = _fit_fold(config, device, folds[0], first_model, run, reporter)
-            summary = results
-        else:
-            per_fold = []
-            for fold in folds:
-                keras.utils.set_random_seed(seed + (fold.index or 0))
-                model = first_model if fold.index == 0 else build_and_compile(config, device, fold)
-                rows, results = _fit_fold(config, device, fold, model, run.fold(fold.index or 0),
-                                          reporter)
-                per_fold.append({"fold": (fold.index or 0) + 1, "epochs": len(rows),
-                                 **(results or {})})
-            summary = _kfold_summary(per_fold)
-            run.write_eval(summary)
-            run.write_table(run.root / "folds.csv", per_fold)
+        with stop.installed():
+            rows, summary = _fit_all(config, device, folds, first_model, run, reporter, stop)
+    except Interrupted as exc:
+        raise _interrupted(run, exc.signum) from None
     except KeyboardInterrupt:
-        run.set_status(STATUS_INTERRUPTED)
-        raise
+        raise _interrupted(run, signal.SIGINT) from None
     except NntrainError as exc:
         run.set_status(STATUS_FAILED, message=exc.render())
         raise
@@ -111,4 +156,6 @@ def run_fit(loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = Non
         run.set_status(STATUS_FAILED, message=f"{type(exc).__name__}: {exc}")
         raise
     run.set_status(STATUS_FINISHED, epochs_done=len(rows), eval=summary)
+    for backup in run.root.rglob("backup"):
+        shutil.rmtree(backup, ignore_errors=True)
     return FitResult(run, rows, summary)

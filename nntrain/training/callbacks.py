@@ -1,15 +1,25 @@
 """Keras callbacks nntrain adds: metrics rows with lr and time, atomic best/last checkpoints,
-a NaN guard that says where, and a bridge to the progress display."""
+a NaN guard that says where, clean stops on signals, a backup that resumes every callback's
+state, and a bridge to the progress display."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
+import os
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from nntrain.device.engine import keras, tf
 from nntrain.errors import runtime_error
+from nntrain.runs.atomic import write_text, write_with
 from nntrain.training.report import Reporter
 
 
@@ -48,9 +58,10 @@ class MetricsLog(keras.callbacks.Callback):
 class Checkpoints(keras.callbacks.Callback):
     """best.keras (the best weights by `monitor`) and last.keras, written atomically.
 
-    Resuming relies on BackupAndRestore, saved every epoch; these whole-model files are
-    written at most every `every_seconds` and always when training ends, because a .keras
-    save costs tens of milliseconds, which would dominate short epochs.
+    Resuming relies on the backup saved every epoch; these whole-model files are written at
+    most every `every_seconds` and always when training ends, because a .keras save costs
+    tens of milliseconds, which would dominate short epochs. Weights that are not finite are
+    never written: a diverged model must not replace the last good checkpoint.
     """
 
     def __init__(self, save: Callable[[Any, str], None], monitor: str, mode: str,
@@ -62,19 +73,17 @@ class Checkpoints(keras.callbacks.Callback):
                 else "min"
         self.better = (lambda a, b: a > b) if mode == "max" else (lambda a, b: a < b)
         self.best: float | None = None
+        self.best_epoch = 0
         self.best_weights: list[Any] | None = None
         self.pending = False
         self.last_write = time.monotonic()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            return  # never overwrite a good checkpoint with a diverged model
         self.pending = True
         value = (logs or {}).get(self.monitor)
         if value is not None and math.isfinite(float(value)) and (
                 self.best is None or self.better(float(value), self.best)):
-            self.best = float(value)
+            self.best, self.best_epoch = float(value), epoch
             self.best_weights = self.model.get_weights()
         if time.monotonic() - self.last_write >= self.every_seconds:
             self.flush()
@@ -85,9 +94,10 @@ class Checkpoints(keras.callbacks.Callback):
     def flush(self) -> None:
         if not self.pending:
             return
-        self.save(self.model, "last")
+        current = self.model.get_weights()
+        if all(np.isfinite(w).all() for w in current):
+            self.save(self.model, "last")
         if self.best_weights is not None:
-            current = self.model.get_weights()
             self.model.set_weights(self.best_weights)
             self.save(self.model, "best")
             self.model.set_weights(current)
@@ -97,13 +107,16 @@ class Checkpoints(keras.callbacks.Callback):
 
 
 class NanGuard(keras.callbacks.Callback):
-    """Stops at the first non-finite loss and says which epoch and batch."""
+    """Stops at the first non-finite loss and says which epoch and batch.
+
+    It raises instead of setting `stop_training`, so the partial epoch never reaches the
+    epoch-end callbacks: no metrics row, backup or checkpoint is written from NaN weights.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._supports_tf_logs = True
         self.epoch = 0
-        self.failure: str | None = None
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch = epoch
@@ -111,14 +124,150 @@ class NanGuard(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not bool(tf.math.is_finite(loss)):
-            self.failure = (f"the loss became {float(loss)} at epoch {self.epoch + 1}, "
-                            f"batch {batch + 1}")
-            self.model.stop_training = True
+            raise runtime_error(
+                f"training diverged: the loss became {float(loss)} at epoch {self.epoch + 1}, "
+                f"batch {batch + 1}; the last good checkpoint is kept",
+                "lower compile.optimizer.learning_rate (e.g. by 10x) and run again")
 
-    def raise_if_failed(self) -> None:
-        if self.failure:
-            raise runtime_error(f"training diverged: {self.failure}; the last good checkpoint "
-                                "is kept", "lower compile.optimizer.learning_rate and run again")
+
+class Interrupted(Exception):
+    """Training was stopped by SIGINT or SIGTERM."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class StopOnSignal(keras.callbacks.Callback):
+    """SIGINT / SIGTERM while `deferring` stop training after the running batch, so no step or
+    file write is cut in half; otherwise (and on a second signal) they stop at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.signum: int | None = None
+        self.deferring = False
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        self.deferring = True
+        try:
+            yield
+        finally:
+            self.deferring = False
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        first = self.signum is None
+        self.signum = signum
+        if not (first and self.deferring):
+            raise Interrupted(signum)
+
+    def _check(self, *args: Any) -> None:
+        if self.signum is not None:
+            raise Interrupted(self.signum)
+
+    on_epoch_begin = on_train_batch_end = on_test_batch_end = _check
+
+
+# What Keras' callbacks (and ours) reset in on_train_begin and a resumed run needs back.
+RESUMABLE = {
+    "EarlyStopping": ("wait", "best", "best_epoch", "stopped_epoch"),
+    "ReduceLROnPlateau": ("wait", "best", "cooldown_counter"),
+    "Checkpoints": ("best", "best_epoch", "pending"),
+}
+KEPT_ENTRIES = 2
+STATE_FILE = "state.json"
+
+
+def backed_up_epochs(backup_dir: str) -> int:
+    """How many epochs the backup holds: where a resumed fit starts (0 without a backup)."""
+    latest = tf.train.latest_checkpoint(os.path.join(backup_dir, "chief"))
+    if latest is None:
+        return 0
+    reader = tf.train.load_checkpoint(latest)
+    return int(reader.get_tensor("ckpt_saved_epoch/.ATTRIBUTES/VARIABLE_VALUE")) + 1
+
+
+def _read_states(folder: Path) -> dict[str, Any]:
+    try:
+        return json.loads((folder / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def resume_state(backup_dir: str, epochs_done: int) -> dict[str, Any] | None:
+    """The callbacks' state saved after `epochs_done` epochs, if there is one."""
+    return _read_states(Path(backup_dir)).get(str(epochs_done)) if epochs_done else None
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+class ResumableBackup(keras.callbacks.BackupAndRestore):
+    """Keras' backup (weights, optimizer, epoch and step counters) plus what it leaves out: the
+    counters, best values and best weights of early stopping, LR plateaus and best.keras.
+
+    That state goes to state.json next to the backup *before* each backup is written, keeping
+    the last two epochs, so whichever epoch a kill leaves in the backup, its state is there.
+    Must come after those callbacks in the list: it snapshots their epoch-end state and
+    overrides what their on_train_begin reset. The backup outlives fit (the run deletes it once
+    everything is written), so a kill between fit and the final files still resumes.
+    """
+
+    def __init__(self, backup_dir: str, callbacks: list[Any]) -> None:
+        super().__init__(backup_dir, delete_checkpoint=False)
+        self.folder = Path(backup_dir)
+        self.tracked = {type(c).__name__: c for c in callbacks if type(c).__name__ in RESUMABLE}
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        super().on_train_begin(logs)
+        saved = resume_state(self.backup_dir, backed_up_epochs(self.backup_dir))
+        for name, state in (saved or {}).get("callbacks", {}).items():
+            callback = self.tracked.get(name)
+            if callback is None:
+                continue
+            for attr in RESUMABLE[name]:
+                setattr(callback, attr, state[attr])
+            if state.get("weights"):
+                with np.load(self.folder / state["weights"]) as npz:
+                    callback.best_weights = [npz[k] for k in npz.files]
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._write_state(epoch + 1)
+        super().on_epoch_end(epoch, logs)
+
+    def _write_state(self, epochs_done: int) -> None:
+        callbacks = {}
+        for name, callback in self.tracked.items():
+            state = {attr: _plain(getattr(callback, attr)) for attr in RESUMABLE[name]}
+            weights = getattr(callback, "best_weights", None)
+            if weights is not None:
+                state["weights"] = f"weights-{callback.best_epoch + 1}.npz"
+                target = self.folder / state["weights"]
+                if not target.exists():
+                    write_with(target, lambda tmp, w=weights: np.savez(tmp, *w))
+            callbacks[name] = state
+        entries = _read_states(self.folder)
+        entries[str(epochs_done)] = {"stop": bool(self.model.stop_training),
+                                     "callbacks": callbacks}
+        kept = dict(sorted(entries.items(), key=lambda kv: int(kv[0]))[-KEPT_ENTRIES:])
+        write_text(self.folder / STATE_FILE, json.dumps(kept, indent=1))
+        used = {s.get("weights") for e in kept.values() for s in e["callbacks"].values()}
+        for stale in self.folder.glob("weights-*.npz"):
+            if stale.name not in used:
+                stale.unlink(missing_ok=True)
 
 
 class ProgressBridge(keras.callbacks.Callback):

@@ -1,4 +1,4 @@
-"""Train one model on one fold: callbacks from the config, Keras' fit, the NaN guard."""
+"""Train one model on one fold: callbacks from the config, a resumable data stream, Keras' fit."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nntrain.config.schema import Config
-from nntrain.data import Fold
+from nntrain.data import Fold, Split
 from nntrain.data.pipeline import to_dataset
-from nntrain.device.engine import keras
+from nntrain.device.engine import keras, tf
 from nntrain.device.setup import DeviceSetup
 from nntrain.model.build import build_model
 from nntrain.model.compile import compile_model
-from nntrain.training.callbacks import Checkpoints, MetricsLog, NanGuard, ProgressBridge
+from nntrain.training.callbacks import (Checkpoints, MetricsLog, NanGuard, ProgressBridge,
+                                        ResumableBackup, StopOnSignal, backed_up_epochs,
+                                        resume_state)
 from nntrain.training.preflight import check_labels
 from nntrain.training.report import Reporter
 
@@ -47,11 +49,16 @@ def _monitor(name: str, has_validation: bool, reporter: Reporter, what: str) -> 
     return name
 
 
-def callbacks_for(config: Config, has_validation: bool, out: FoldOutputs,
-                  reporter: Reporter) -> tuple[list[Any], NanGuard]:
+def callbacks_for(config: Config, has_validation: bool, out: FoldOutputs, reporter: Reporter,
+                  stop: StopOnSignal) -> list[Any]:
+    """Order matters: Checkpoints' last.keras is written before EarlyStopping restores the best
+    weights at train end, and ResumableBackup comes last (see its docstring)."""
     cb = config.callbacks
-    guard = NanGuard()
-    callbacks: list[Any] = [guard, keras.callbacks.BackupAndRestore(out.backup_dir)]
+    callbacks: list[Any] = [stop, NanGuard()]
+    if cb.checkpoint is not None:
+        monitor = _monitor(cb.checkpoint.monitor, has_validation, reporter, "checkpoint")
+        callbacks.append(Checkpoints(out.save_checkpoint, monitor, cb.checkpoint.mode,
+                                     cb.checkpoint.every_seconds))
     if cb.early_stopping is not None:
         es = cb.early_stopping.model_dump()
         es["monitor"] = _monitor(es["monitor"], has_validation, reporter, "early_stopping")
@@ -66,30 +73,61 @@ def callbacks_for(config: Config, has_validation: bool, out: FoldOutputs,
             write_graph=cb.tensorboard.write_graph, update_freq=cb.tensorboard.update_freq,
             profile_batch=0))
     callbacks.append(MetricsLog(out.rows, out.write_metrics, reporter))
-    if cb.checkpoint is not None:
-        monitor = _monitor(cb.checkpoint.monitor, has_validation, reporter, "checkpoint")
-        callbacks.append(Checkpoints(out.save_checkpoint, monitor, cb.checkpoint.mode,
-                                     cb.checkpoint.every_seconds))
     callbacks.append(ProgressBridge(reporter))
-    return callbacks, guard
+    callbacks.append(ResumableBackup(out.backup_dir, callbacks))
+    return callbacks
+
+
+def training_stream(split: Split, batch_size: int, shuffle: bool, seed: int,
+                    first_step: int) -> Any:
+    """The training batches as one endless stream of passes over the data, from `first_step`.
+
+    Pass p visits the examples in the order stateless_shuffle(seed, p), so a resumed run sees
+    exactly the batches an uninterrupted one would (tf.data's reshuffle_each_iteration would
+    restart its sequence of orders in the new process).
+    """
+    tensors = tf.nest.map_structure(
+        tf.convert_to_tensor, (split.x, split.y) if split.y is not None else split.x)
+    n = len(split)
+    steps_per_pass = -(-n // batch_size)
+
+    def one_pass(p: Any) -> Any:
+        order = tf.range(n, dtype=tf.int64)
+        if shuffle:
+            order = tf.random.experimental.stateless_shuffle(
+                order, seed=tf.stack([tf.constant(seed, tf.int64), p]))
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+    first_pass, skip = divmod(first_step, steps_per_pass)
+    return (tf.data.Dataset.counter(first_pass).flat_map(one_pass).skip(skip)
+            .map(lambda idx: tf.nest.map_structure(lambda t: tf.gather(t, idx), tensors),
+                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .prefetch(tf.data.AUTOTUNE))
 
 
 def train(model: Any, config: Config, fold: Fold, out: FoldOutputs, reporter: Reporter,
-          seed: int) -> Any:
-    """model.fit on tf.data pipelines; raises our error when the loss diverges."""
+          seed: int, stop: StopOnSignal) -> Any:
+    """model.fit from where the backup left off (epoch 0 without one), stopping cleanly on
+    signals; raises our error when the loss diverges."""
     t = config.train
-    train_ds = to_dataset(fold.train, t.batch_size, shuffle=t.shuffle, seed=seed)
-    val_ds = to_dataset(fold.validation, t.batch_size) if fold.validation is not None else None
-    callbacks, guard = callbacks_for(config, val_ds is not None, out, reporter)
     steps = t.steps_per_epoch or -(-len(fold.train) // t.batch_size)
-    reporter.fit_start(t.epochs, steps, len(out.rows), fold.index)
+    done = backed_up_epochs(out.backup_dir)
+    saved = resume_state(out.backup_dir, done)
+    epochs = done if saved and saved["stop"] else t.epochs  # early stopping had ended it
+    out.rows[:] = [r for r in out.rows if int(r["epoch"]) <= done]
+    if done:
+        reporter.note(f"resuming after epoch {done}")
+    train_ds = training_stream(fold.train, t.batch_size, t.shuffle, seed, done * steps)
+    val_ds = to_dataset(fold.validation, t.batch_size) if fold.validation is not None else None
+    callbacks = callbacks_for(config, val_ds is not None, out, reporter, stop)
+    reporter.fit_start(t.epochs, steps, done, fold.index)
     try:
-        history = model.fit(train_ds, validation_data=val_ds, epochs=t.epochs,
-                            steps_per_epoch=t.steps_per_epoch, class_weight=t.class_weight,
-                            callbacks=callbacks, verbose=0)
+        with stop.deferred():
+            history = model.fit(train_ds, validation_data=val_ds, epochs=epochs,
+                                steps_per_epoch=steps, class_weight=t.class_weight,
+                                callbacks=callbacks, verbose=0)
     finally:
         reporter.fit_end(out.rows)
-    guard.raise_if_failed()
     return history
 
 

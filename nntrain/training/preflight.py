@@ -1,51 +1,110 @@
-"""Checks that the labels fit the model's outputs and the loss, before a single step runs."""
+"""Checks run before a single step trains (and before the run directory exists): the output
+folder can be written and has room for the checkpoints, the labels fit the outputs and loss."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nntrain.config.schema import CompileConfig
 from nntrain.data.types import Arrays
-from nntrain.errors import config_error
+from nntrain.errors import config_error, runtime_error
+
+# .keras files and backups hold the weights and (Adam) two optimizer slots per weight; a run
+# keeps model.keras, best.keras, last.keras and the backup, plus one temporary copy in a write.
+COPIES_ON_DISK = 5
+BYTES_PER_PARAM_COPY = 3 * 4
 
 
-def _loss_name(spec: Any) -> str:
-    name = spec.get("type", "") if isinstance(spec, dict) else str(spec)
-    return name.lower().replace("_", "")
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists():
+        path = path.parent
+    return path
 
 
-def _check_one(units: tuple, y: np.ndarray, loss: str, path: str, output: str) -> None:
-    width = units[-1] if units else None
+def check_output(path: Path, field: str) -> Path:
+    """The folder that will hold the run exists or can be created, and can be written.
+    Returns the nearest folder that exists (where disk space is measured)."""
+    path = Path(path).expanduser().absolute()
+    try:
+        folder = _nearest_existing(path)
+    except OSError as exc:
+        raise config_error(f"cannot use {path}: {exc.strerror}", field) from None
+    if not folder.is_dir():
+        raise config_error(f"cannot create {path}: {folder} is a file, not a folder", field)
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise runtime_error(f"cannot write in {folder}: {exc.strerror}",
+                            f"choose a writable folder with {field}") from None
+    return folder
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+def check_disk_space(folder: Path, model: Any) -> None:
+    """Enough free space for the checkpoints, estimated from the parameter count."""
+    params = int(model.count_params())
+    need = params * BYTES_PER_PARAM_COPY * COPIES_ON_DISK + 2**20
+    free = shutil.disk_usage(folder).free
+    if free < need:
+        raise runtime_error(f"not enough disk space in {folder}: {_size(free)} free, but the "
+                            f"checkpoints of this {params:,}-parameter model need about "
+                            f"{_size(need)}", "free some space or write the run elsewhere "
+                            "(output.dir or --run-dir)")
+
+
+def _fits(shape: tuple, want: tuple) -> bool:
+    """A label shape (batch excluded) matches an output shape; None in the output matches any."""
+    return len(shape) == len(want) and all(w is None or s == w for s, w in zip(shape, want))
+
+
+def _check_one(out: tuple, y: np.ndarray, loss: str, path: str, output: str) -> None:
+    width = out[-1] if out else None
     where = f"output '{output}'" if output else "the model's output"
-    labels = y.reshape(len(y), -1)
+    shape = tuple(y.shape[1:])
+    numeric = y.dtype.kind in "biuf" and y.size > 0
     if "sparsecategorical" in loss:
-        if labels.shape[1] != 1:
-            raise config_error(f"{loss} needs integer class labels, but the labels have "
-                               f"{labels.shape[1]} columns (one-hot?)", path,
+        if not (_fits(shape, out[:-1]) or _fits(shape, out[:-1] + (1,))):
+            raise config_error(f"{loss} needs one integer class label per prediction, but the "
+                               f"labels have shape {list(shape)} for {where} of shape "
+                               f"{list(out)} (one-hot labels?)", path,
                                "use categorical_crossentropy or set data.preprocess.one_hot: false")
-        top = int(np.max(labels)) if labels.size else 0
-        if width is not None and (top >= width or np.min(labels) < 0):
-            raise config_error(f"labels go from {int(np.min(labels))} to {top}, but {where} has "
+        if numeric and width is not None and (y.min() < 0 or y.max() >= width):
+            raise config_error(f"labels go from {y.min():g} to {y.max():g}, but {where} has "
                                f"{width} units (labels must be 0..{width - 1})", path,
                                "remap the labels (data.classes) or change the output units")
         return
-    if "categorical" in loss and width is not None and labels.shape[1] != width:
-        hint = ("set data.preprocess.one_hot: true" if labels.shape[1] == 1
+    fits = (_fits(shape, out) or (out[-1:] == (1,) and _fits(shape, out[:-1]))
+            or (shape[-1:] == (1,) and _fits(shape[:-1], out)))
+    if "categorical" in loss and not fits:
+        columns = shape[-1] if shape else 1
+        hint = ("set data.preprocess.one_hot: true" if columns == 1
                 else "make the output units match the number of classes")
-        raise config_error(f"{where} has {width} units but the labels have {labels.shape[1]} "
+        raise config_error(f"{where} has {width} units but the labels have {columns} "
                            f"column(s); {loss} needs one-hot labels of the same width", path, hint)
-    if "binary" in loss:
-        if labels.size and (np.min(labels) < 0 or np.max(labels) > 1):
-            raise config_error(f"{loss} needs labels between 0 and 1, got {np.min(labels)} .. "
-                               f"{np.max(labels)}", path)
-    if width is not None and labels.shape[1] != width and "categorical" not in loss:
-        raise config_error(f"{where} has {width} units but each label has {labels.shape[1]} "
-                           "value(s)", path, "make the last layer's units match the target")
+    if "binary" in loss and numeric and (y.min() < 0 or y.max() > 1):
+        raise config_error(f"{loss} needs labels between 0 and 1, got {y.min():g} .. "
+                           f"{y.max():g}", path, "use sparse_categorical_crossentropy for "
+                           "more than two classes")
+    if not fits:
+        raise config_error(f"{where} has shape {list(out)} but the labels have shape "
+                           f"{list(shape)}", path, "make the last layer's units match the target")
 
 
 def check_labels(model: Any, y: Arrays | None, compile_cfg: CompileConfig) -> None:
+    """The labels fit each model output and its loss (shape, width, value range)."""
     if y is None:
         return
     names = list(model.output_names)
@@ -65,6 +124,7 @@ def check_labels(model: Any, y: Arrays | None, compile_cfg: CompileConfig) -> No
         spec = losses.get(name) if per_output else losses
         if spec is None:
             continue
+        loss = (spec.get("type", "") if isinstance(spec, dict) else str(spec))
         path = f"compile.loss.{name}" if per_output else "compile.loss"
-        _check_one(tuple(shape[1:]), np.asarray(labels), _loss_name(spec), path,
+        _check_one(tuple(shape[1:]), np.asarray(labels), loss.lower().replace("_", ""), path,
                    name if len(names) > 1 else "")
