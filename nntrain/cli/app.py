@@ -80,8 +80,14 @@ def fit(
     run_dir: Annotated[Path | None, typer.Option("--run-dir", help="write the run here")] = None,
     resume: Annotated[Path | None, typer.Option("--resume", help="continue this run")] = None,
     allow_unsafe: UnsafeOption = False,
+    print_config: Annotated[bool, typer.Option(
+        "--print-config", help="print the resolved config (YAML) and exit, no training")] = False,
 ) -> None:
     """Train a model; writes a run directory and prints where."""
+    if print_config:
+        from nntrain.cli.results_commands import print_config_command
+
+        return _guard(lambda: print_config_command(config, set_ or [], allow_unsafe))
     from nntrain.cli.fit_command import run_fit_command
 
     _guard(lambda: run_fit_command(config, set_ or [], run_dir, resume, allow_unsafe, out))
@@ -98,6 +104,9 @@ def eval_(
     from nntrain.cli.model_commands import eval_command
 
     _guard(lambda: eval_command(target, config, set_ or [], allow_unsafe, out))
+    from nntrain.cli.results_commands import show_class_report
+
+    _guard(lambda: show_class_report(target, out))
 
 
 @app.command()
@@ -119,8 +128,14 @@ def summary(
     config: Annotated[Path, typer.Argument(help="YAML config file")],
     set_: SetOption = None,
     allow_unsafe: UnsafeOption = False,
+    diagram: Annotated[Path | None, typer.Option(
+        "--diagram", help="also draw the model graph (.png .svg .pdf; pydot + graphviz)")] = None,
 ) -> None:
     """Build the model and print layers, output shapes and parameter counts (no training)."""
+    if diagram is not None:
+        from nntrain.cli.results_commands import summary_with_diagram
+
+        return _guard(lambda: summary_with_diagram(config, set_ or [], allow_unsafe, diagram, out))
     from nntrain.cli.model_commands import summary_command
 
     _guard(lambda: summary_command(config, set_ or [], allow_unsafe, out))
@@ -134,6 +149,60 @@ def schema() -> None:
     import json
 
     print(json.dumps(_guard(config_json_schema), indent=2))
+
+
+@app.command()
+def runs(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="folder to search")] = Path("runs"),
+    sort: Annotated[str | None, typer.Option(
+        "--sort", help="sort by a metric, best first (val_accuracy, test_loss, ...)")] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="also write the table as CSV")] = None,
+) -> None:
+    """Every run under DIR: name, date, epochs, best validation metric, test metrics, status."""
+    from nntrain.cli.results_commands import runs_command
+
+    _guard(lambda: runs_command(folder, sort, csv, out))
+
+
+@app.command()
+def compare(
+    runs: Annotated[list[Path], typer.Argument(help="two or more run directories")],
+    plot: Annotated[Path | None, typer.Option("--plot", help="overlay the curves in a PNG")] = None,
+    metric: Annotated[str | None, typer.Option(
+        "--metric", help="plot this metric beside the loss, e.g. accuracy")] = None,
+) -> None:
+    """Config differences (dotted paths) and metrics of several runs, side by side."""
+    from nntrain.cli.results_commands import compare_command
+
+    _guard(lambda: compare_command(runs, plot, metric, out))
+
+
+@app.command()
+def weights(
+    target: Annotated[Path, typer.Argument(help="run directory or .keras file")],
+    layer: Annotated[str | None, typer.Option(
+        "--layer", help="layer name (default: the first layer with weights)")] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="write the whole table as CSV")] = None,
+    allow_unsafe: UnsafeOption = False,
+) -> None:
+    """A layer's weights and biases: rows = inputs (+ bias), columns = units."""
+    from nntrain.cli.results_commands import weights_command
+
+    _guard(lambda: weights_command(target, layer, csv, allow_unsafe, out))
+
+
+@app.command()
+def init(
+    file: Annotated[Path, typer.Argument(help="config file to write")],
+    template: Annotated[str, typer.Option(
+        "--template",
+        help="mnist_cnn | tabular_classifier | tabular_regressor | text_lstm | xor")] = "xor",
+    force: Annotated[bool, typer.Option("--force", help="replace FILE if it exists")] = False,
+) -> None:
+    """Write a commented starting config from a template."""
+    from nntrain.cli.results_commands import init_command
+
+    _guard(lambda: init_command(template, file, force, out))
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from nntrain.config.schema import Config
 from nntrain.data import Preprocessor, Split, load_raw
 from nntrain.data.splits import split_data
 from nntrain.errors import NntrainError
+from nntrain.results.classes import write_class_report
 from nntrain.runs.saved_model import SavedModel, open_target
 from nntrain.training.fit import evaluate
 
@@ -59,4 +60,5 @@ def run_eval(target: Path, config_path: Path | None, overrides: list[str],
     if saved.run is not None:
         saved.run.write_eval(metrics)
         written = saved.run.eval_json
+        write_class_report(saved.run, saved.model, split, pre, config.train.batch_size, name)
     return EvalResult(name, metrics, written)

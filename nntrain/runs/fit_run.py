@@ -21,6 +21,7 @@ from nntrain.data import Fold, prepare
 from nntrain.device.engine import keras
 from nntrain.device.setup import DeviceSetup, setup_device
 from nntrain.errors import NntrainError
+from nntrain.results.curves import write_curves
 from nntrain.runs.run_dir import (STATUS_FAILED, STATUS_FINISHED, STATUS_INTERRUPTED,
                                   STATUS_RUNNING, RunDir)
 from nntrain.runs.atomic import remove_leftovers
@@ -156,6 +157,7 @@ def run_fit(loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = Non
         run.set_status(STATUS_FAILED, message=f"{type(exc).__name__}: {exc}")
         raise
     run.set_status(STATUS_FINISHED, epochs_done=len(rows), eval=summary)
+    write_curves(run.root)
     for backup in run.root.rglob("backup"):
         shutil.rmtree(backup, ignore_errors=True)
     return FitResult(run, rows, summary)

@@ -1,0 +1,135 @@
+"""Per-class precision / recall / F1 and the confusion matrix, written by `nntrain eval`.
+
+A model counts as a single-label classifier when its one output ends in softmax (several units)
+or sigmoid (one unit) and the labels are class indices (or one-hot); anything else gets no
+report. eval.json stays a flat {"metric": value}; the table goes to per_class.csv.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from nntrain.data.preprocess import Preprocessor
+from nntrain.data.types import Split
+from nntrain.results.curves import DPI, save_png
+from nntrain.runs.run_dir import RunDir
+
+CONFUSION_PNG = "confusion_matrix.png"
+PER_CLASS_CSV = "per_class.csv"
+MAX_ANNOTATED = 20  # write counts into the cells up to this many classes
+
+
+@dataclass
+class ClassReport:
+    names: list[str]
+    matrix: np.ndarray  # rows: true class, columns: predicted class
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per class, then the macro average (each class counts the same)."""
+        m = self.matrix.astype(float)
+        hits, predicted, actual = np.diag(m), m.sum(axis=0), m.sum(axis=1)
+        precision = np.divide(hits, predicted, out=np.zeros_like(hits), where=predicted > 0)
+        recall = np.divide(hits, actual, out=np.zeros_like(hits), where=actual > 0)
+        both = precision + recall
+        f1 = np.divide(2 * precision * recall, both, out=np.zeros_like(hits), where=both > 0)
+        out = [{"class": n, "precision": float(p), "recall": float(r), "f1": float(f),
+                "support": int(s)}
+               for n, p, r, f, s in zip(self.names, precision, recall, f1, actual)]
+        out.append({"class": "macro avg", "precision": float(precision.mean()),
+                    "recall": float(recall.mean()), "f1": float(f1.mean()),
+                    "support": int(actual.sum())})
+        return out
+
+
+def _head_kind(model: Any) -> str | None:
+    if len(model.outputs) != 1:
+        return None
+    layer = model.get_layer(model.output_names[0])
+    act = getattr(getattr(layer, "activation", None), "__name__", "")
+    units = int(model.outputs[0].shape[-1] or 0)
+    if act == "softmax" and units > 1:
+        return "softmax"
+    return "sigmoid" if act == "sigmoid" and units == 1 else None
+
+
+def _true_classes(y: Any, k: int) -> np.ndarray | None:
+    """Class indices from one-hot or integer labels; None when they are neither."""
+    if not isinstance(y, np.ndarray) or len(y) == 0 or y.dtype.kind not in "iuf":
+        return None
+    y = y.reshape(len(y), -1)
+    if y.shape[1] == k and k > 1:
+        return y.argmax(axis=1)
+    if y.shape[1] != 1:
+        return None
+    labels = y[:, 0]
+    if not np.all(np.mod(labels, 1) == 0) or labels.min() < 0 or labels.max() >= k:
+        return None
+    return labels.astype(int)
+
+
+def class_report(model: Any, split: Split, class_names: Any, batch_size: int) -> ClassReport | None:
+    kind = _head_kind(model)
+    if kind is None or split.y is None:
+        return None
+    k = 2 if kind == "sigmoid" else int(model.outputs[0].shape[-1])
+    truth = _true_classes(split.y, k)
+    if truth is None:
+        return None
+    scores = np.asarray(model.predict(split.x, batch_size=batch_size, verbose=0))
+    pred = scores.argmax(axis=1) if kind == "softmax" else (scores[:, 0] >= 0.5).astype(int)
+    matrix = np.zeros((k, k), dtype=int)
+    np.add.at(matrix, (truth, pred), 1)
+    names = class_names if isinstance(class_names, list) and len(class_names) == k else range(k)
+    return ClassReport([str(n) for n in names], matrix)
+
+
+def confusion_figure(report: ClassReport, title: str) -> Figure:
+    k = len(report.names)
+    side = 4 + 0.4 * min(k, 40)  # inches; the pixel size is side * DPI
+    fig = Figure(figsize=(side, side), dpi=DPI, layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(report.matrix, cmap="Blues")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    ticks = range(k)
+    tilt = k > 4
+    ax.set_xticks(ticks, report.names, rotation=45 if tilt else 0, ha="right" if tilt else "center")
+    ax.set_yticks(ticks, report.names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    if k <= MAX_ANNOTATED:
+        threshold = report.matrix.max() / 2
+        for (i, j), count in np.ndenumerate(report.matrix):
+            ax.text(j, i, str(count), ha="center", va="center",
+                    color="white" if count > threshold else "black")
+    return fig
+
+
+def write_class_report(run: RunDir, model: Any, split: Split, preprocessor: Preprocessor | None,
+                       batch_size: int, split_name: str) -> ClassReport | None:
+    """confusion_matrix.png and per_class.csv in the run; stale ones go when it is no classifier."""
+    names = preprocessor.class_names if preprocessor is not None else None
+    report = class_report(model, split, names, batch_size)
+    paths = (run.root / CONFUSION_PNG, run.root / PER_CLASS_CSV)
+    if report is None:
+        for path in paths:
+            path.unlink(missing_ok=True)
+        return None
+    save_png(confusion_figure(report, f"confusion matrix ({split_name} data)"), paths[0])
+    run.write_table(paths[1], report.rows())
+    return report
+
+
+def read_per_class(run_root: Path) -> list[dict[str, str]]:
+    """The rows eval wrote (as text), or none when the model is no classifier."""
+    try:
+        with open(run_root / PER_CLASS_CSV, newline="") as fh:
+            return list(csv.DictReader(fh))
+    except FileNotFoundError:
+        return []

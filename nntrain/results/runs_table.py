@@ -1,0 +1,107 @@
+"""`nntrain runs`: every run under a folder, one row each, sortable and exportable."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.table import Table
+
+from nntrain.config.suggest import did_you_mean
+from nntrain.errors import NntrainError
+from nntrain.results.run_info import RunInfo, find_runs, higher_is_better, is_number
+
+STATUS_STYLE = {"finished": "green", "running": "yellow", "interrupted": "magenta",
+                "failed": "red"}
+# Columns sorted by their own order (everything else is a metric, best value first).
+PLAIN_COLUMNS = ("run", "name", "started", "status", "epochs", "planned_epochs", "seconds")
+
+
+def run_record(info: RunInfo, folder: Path) -> dict[str, Any]:
+    """A flat row: metrics at the best epoch by their own names, eval.json's as test_<name>."""
+    started = info.started
+    best = info.best_row
+    record: dict[str, Any] = {
+        "run": str(info.root.relative_to(folder)) if info.root != folder else info.root.name,
+        "name": info.name,
+        "started": started.isoformat(timespec="seconds") if started else None,
+        "status": info.status.get("status", "unknown"),
+        "epochs": len(info.rows) or info.status.get("epochs_done"),
+        "planned_epochs": info.planned_epochs,
+        "seconds": info.seconds,
+        "monitor": info.monitor,
+        "best_epoch": best.get("epoch"),
+    }
+    record.update({m: best.get(m) for m in info.metric_names})
+    record.update({f"test_{k}": v for k, v in info.test.items()})
+    return record
+
+
+def collect(folder: Path) -> list[dict[str, Any]]:
+    if not folder.is_dir():
+        raise NntrainError(f"{folder} is not a folder", path="DIR")
+    return [run_record(RunInfo.load(root), folder) for root in find_runs(folder)]
+
+
+def sort_records(records: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Best first for metrics (highest accuracy, lowest loss); runs without the key go last."""
+    known = sorted({k for r in records for k, v in r.items() if v is not None})
+    if records and key not in known:
+        raise NntrainError(f"no run has '{key}' to sort by", path="--sort",
+                           hint=did_you_mean(key, known) or f"one of: {', '.join(known)}")
+    present = [r for r in records if r.get(key) is not None]
+    missing = [r for r in records if r.get(key) is None]
+    reverse = key not in PLAIN_COLUMNS and higher_is_better(key)
+    return sorted(present, key=lambda r: r[key], reverse=reverse) + missing
+
+
+def format_number(value: Any) -> str:
+    return f"{value:.4g}" if is_number(value) else ("" if value is None else str(value))
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return ""
+    s = round(seconds)
+    if s < 60:
+        return f"{seconds:.1f}s" if seconds < 10 else f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def runs_table(records: list[dict[str, Any]], title: str, extra: str | None = None) -> Table:
+    """The on-screen table. `run` is the folder (with the run's name under it when the path
+    does not say it); best = the monitored metric at the best epoch ("val_loss 0.12 @ 7");
+    `extra` adds a column (the metric sorted by)."""
+    table = Table(title=title, header_style="bold", box=box.SIMPLE_HEAD)
+    for column in ("run", "date", "epochs", "best", "test", *([extra] if extra else []), "time",
+                   "status"):
+        right = column in ("epochs", "time")
+        table.add_column(column, justify="right" if right else "left", no_wrap=right,
+                         overflow="fold", min_width=10 if column == "date" else None)
+    for r in records:
+        run = r["run"] if r["name"] in Path(r["run"]).parts else f"{r['run']}\n[dim]{r['name']}[/]"
+        planned = f"/{r['planned_epochs']}" if r["planned_epochs"] else ""
+        best = (f"{r['monitor']} {format_number(r.get(r['monitor']))} @ {r['best_epoch']}"
+                if r["monitor"] and r["best_epoch"] is not None else "")
+        test = "\n".join(f"{k[5:]} {format_number(v)}" for k, v in r.items()
+                         if k.startswith("test_"))
+        status = r["status"]
+        table.add_row(run, (r["started"] or "")[:16].replace("T", " "),
+                      format_number(r["epochs"]) + planned, best, test,
+                      *([format_number(r.get(extra))] if extra else []),
+                      format_seconds(r["seconds"]),
+                      f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]")
+    return table
+
+
+def write_csv(records: list[dict[str, Any]], path: Path) -> None:
+    import pandas as pd
+
+    from nntrain.runs.atomic import write_with
+
+    frame = pd.DataFrame.from_records(records)
+    write_with(path, lambda tmp: frame.to_csv(tmp, index=False))
