@@ -64,7 +64,7 @@ def _show(value: Any) -> str:
 
 def _table(title: str, labels: list[str]) -> Table:
     table = Table(title=title, header_style="bold")
-    table.add_column("")
+    table.add_column("", no_wrap=True)  # dotted paths stay whole; values fold
     for label in labels:
         table.add_column(label, justify="right", overflow="fold")
     return table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,26 +73,42 @@ def format_seconds(seconds: float | None) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
+def short_date(iso: str | None) -> str:
+    """'11-23 14:05' for this year's runs (as `ls -l` does), else '2025-11-23'."""
+    if not iso:
+        return ""
+    when = datetime.fromisoformat(iso)
+    return when.strftime("%m-%d %H:%M" if when.year == datetime.now().year else "%Y-%m-%d")
+
+
 def runs_table(records: list[dict[str, Any]], title: str, extra: str | None = None) -> Table:
-    """The on-screen table. `run` is the folder (with the run's name under it when the path
-    does not say it); best = the monitored metric at the best epoch ("val_loss 0.12 @ 7");
-    `extra` adds a column (the metric sorted by)."""
-    table = Table(title=title, header_style="bold", box=box.SIMPLE_HEAD)
-    for column in ("run", "date", "epochs", "best", "test", *([extra] if extra else []), "time",
-                   "status"):
-        right = column in ("epochs", "time")
-        table.add_column(column, justify="right" if right else "left", no_wrap=right,
-                         overflow="fold", min_width=10 if column == "date" else None)
+    """The on-screen table, narrow enough for 80 columns: numbers under metric-named headers.
+
+    `run` is the folder (with the run's name under it when the path does not say it); the best
+    column holds the monitored metric at the best epoch (its header names the monitor when all
+    runs share one); `extra` adds the metric sorted by, unless it is already shown.
+    """
+    monitors = {r["monitor"] for r in records if r["monitor"]}
+    shared = monitors.pop() if len(monitors) == 1 else None
+    tests = list(dict.fromkeys(k for r in records for k in r if k.startswith("test_")))
+    extra = None if extra in (shared, *tests) else extra
+    table = Table(title=title, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
+    table.add_column("run", overflow="fold", ratio=2)
+    for header in ("date", "epochs", "best epoch", f"best {shared or '(monitor)'}",
+                   *(f"test {k[5:]}" for k in tests), *([extra] if extra else []), "time"):
+        table.add_column(header, justify="right")
+    table.add_column("status")
     for r in records:
-        run = r["run"] if r["name"] in Path(r["run"]).parts else f"{r['run']}\n[dim]{r['name']}[/]"
+        run = r["run"] + ("" if r["name"] in Path(r["run"]).parts else f"\n[dim]{r['name']}[/]")
         planned = f"/{r['planned_epochs']}" if r["planned_epochs"] else ""
-        best = (f"{r['monitor']} {format_number(r.get(r['monitor']))} @ {r['best_epoch']}"
-                if r["monitor"] and r["best_epoch"] is not None else "")
-        test = "\n".join(f"{k[5:]} {format_number(v)}" for k, v in r.items()
-                         if k.startswith("test_"))
+        best = format_number(r.get(r["monitor"])) if r["monitor"] else ""
+        if best and not shared:
+            best = f"{r['monitor']} {best}"
         status = r["status"]
-        table.add_row(run, (r["started"] or "")[:16].replace("T", " "),
-                      format_number(r["epochs"]) + planned, best, test,
+        table.add_row(run, short_date(r["started"]), format_number(r["epochs"]) + planned,
+                      format_number(r["best_epoch"]), best,
+                      *(format_number(r.get(k)) for k in tests),
                       *([format_number(r.get(extra))] if extra else []),
                       format_seconds(r["seconds"]),
                       f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]")

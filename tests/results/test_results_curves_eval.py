@@ -7,10 +7,11 @@ import json
 import numpy as np
 import pandas as pd
 from PIL import Image
+from typer.testing import CliRunner
 
+from nntrain.cli.app import app
 from nntrain.results.curves import DPI, PANEL_H, PANEL_W
 from nntrain.results.run_info import RunInfo
-from tests.conftest import run_cli
 from tests.results.conftest import Runs
 
 RED, GREEN = (214, 39, 40), (44, 160, 44)  # matplotlib's tab:red (early stop), tab:green (best)
@@ -43,9 +44,9 @@ def test_best_epoch_is_the_lowest_monitored_loss(runs: Runs) -> None:
 
 
 def test_eval_of_a_classifier_writes_confusion_matrix_and_per_class_table(runs: Runs) -> None:
-    result = run_cli("eval", runs.full)
-    assert result.returncode == 0, result.stderr
-    assert "per class" in result.stdout and "macro avg" in result.stdout
+    result = CliRunner().invoke(app, ["eval", str(runs.full)])  # in-process: TensorFlow once
+    assert result.exit_code == 0, result.output
+    assert "per class" in result.output and "macro avg" in result.output
     metrics = json.loads((runs.full / "eval.json").read_text())
     assert all(isinstance(v, float) for v in metrics.values())  # eval.json stays flat
     table = pd.read_csv(runs.full / "per_class.csv")

@@ -1,4 +1,7 @@
-"""`nntrain weights` prints a layer's real weights; `nntrain summary --diagram` draws the graph."""
+"""`nntrain weights` prints a layer's real weights; `nntrain summary --diagram` draws the graph.
+
+Commands that need TensorFlow run in-process (CliRunner), so the suite starts it once.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from PIL import Image
+from typer.testing import CliRunner
 
+from nntrain.cli.app import app
 from nntrain.errors import NntrainError
 from nntrain.results import diagram
 from tests.conftest import assert_no_traceback, run_cli
@@ -35,9 +40,9 @@ def test_weights_table_holds_the_first_dense_layer(runs: Runs, tmp_path: Path) -
     from nntrain.results.weights import layer_weights
 
     out = tmp_path / "w.csv"
-    result = run_cli("weights", runs.full, "--csv", out)
-    assert result.returncode == 0, result.stderr
-    assert "layer dense: 2 input(s) × 8 unit(s)" in result.stdout
+    result = CliRunner().invoke(app, ["weights", str(runs.full), "--csv", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "layer dense: 2 input(s) × 8 unit(s)" in result.output
     table = pd.read_csv(out, index_col="input")
     assert list(table.index) == ["a", "b", "bias"]  # the xor features, by name
     model = keras.models.load_model(runs.full / "model.keras")
@@ -54,9 +59,9 @@ def test_summary_diagram_draws_a_multi_input_multi_output_model(tmp_path: Path) 
     config = tmp_path / "two.yaml"
     config.write_text(TWO_INPUTS_TWO_OUTPUTS)
     png = tmp_path / "model.png"
-    result = run_cli("summary", config, "--diagram", png)
-    assert result.returncode == 0, result.stderr
-    assert "concatenate" in result.stdout.lower() and str(png) in result.stdout
+    result = CliRunner().invoke(app, ["summary", str(config), "--diagram", str(png)])
+    assert result.exit_code == 0, result.output
+    assert "concatenate" in result.output.lower() and "written" in result.output
     with Image.open(png) as image:
         width, height = image.size
     assert width > 600 and height > 300  # two input columns side by side, four rows of boxes
