@@ -57,6 +57,9 @@ class ModelConfig(Strict):
     initial_weights: str | None = Field(
         None, description="an .npz of arrays (one per weight, in model.get_weights() order) to start from"
     )
+    compare_with_ols: bool = Field(
+        False, description="a single Dense(1) linear model: write ols.csv (learned weights next "
+                           "to least squares on the same preprocessed data) and ols_weights.npz")
 
     @model_validator(mode="after")
     def _resolve_type(self) -> "ModelConfig":
@@ -71,10 +74,24 @@ class ModelConfig(Strict):
             raise ValueError("`inputs` / `outputs` belong to the functional form; "
                              "a sequential model takes `input_shape`")
         if self.type == "perceptron":
+            if self.layers:
+                raise ValueError("a perceptron is one fixed step unit; it takes no `layers`")
             self.perceptron = self.perceptron or PerceptronConfig()
+        elif self.perceptron is not None:
+            raise ValueError("`perceptron` settings belong to `type: perceptron`")
         elif not self.layers:
             raise ValueError("a model needs at least one layer")
+        if self.compare_with_ols and not self._is_linear_unit():
+            raise ValueError("compare_with_ols needs a sequential model of one Dense layer with "
+                             "units: 1 and a linear activation")
         return self
+
+    def _is_linear_unit(self) -> bool:
+        if self.type != "sequential" or len(self.layers) != 1:
+            return False
+        layer = self.layers[0]
+        return layer.type == "Dense" and layer.args.get("units") == 1 and \
+            layer.args.get("activation") in (None, "linear")
 
 
 class CompileConfig(Strict):
@@ -175,4 +192,7 @@ class Config(Strict):
     def _compile_unless_perceptron(self) -> "Config":
         if self.compile is None and self.model.type != "perceptron":
             raise ValueError("`compile` (optimizer, loss, metrics) is required")
+        if self.compile is not None and self.model.type == "perceptron":
+            raise ValueError("a perceptron learns by its own rule (model.perceptron), not by "
+                             "an optimizer and a loss: leave `compile` out")
         return self

@@ -11,6 +11,7 @@ from nntrain.config.schema import ModelConfig
 from nntrain.device.engine import keras
 from nntrain.errors import config_error
 from nntrain.model import keras_objects
+from nntrain.model.perceptron import build_perceptron
 
 
 def make_layer(spec: dict[str, Any], path: str, *, force_float32: bool = False) -> Any:
@@ -92,8 +93,15 @@ def _functional(cfg: ModelConfig, float32_outputs: bool) -> Any:
 
 def build_model(cfg: ModelConfig, *, float32_outputs: bool = False) -> Any:
     """Build (not compile). Seeds must be set before this for repeatable initial weights."""
-    model = _functional(cfg, float32_outputs) if cfg.type == "functional" else _sequential(
-        cfg, float32_outputs)
+    if cfg.type == "perceptron":
+        if cfg.input_shape is None or cfg.perceptron is None:
+            raise config_error("a perceptron needs `input_shape`", "model.input_shape")
+        model = build_perceptron(cfg.input_shape, cfg.perceptron.learning_rate,
+                                 cfg.perceptron.threshold)
+    elif cfg.type == "functional":
+        model = _functional(cfg, float32_outputs)
+    else:
+        model = _sequential(cfg, float32_outputs)
     if cfg.initial_weights:
         load_initial_weights(model, cfg.initial_weights)
     return model

@@ -24,9 +24,10 @@ from nntrain.errors import NntrainError
 from nntrain.results.curves import write_curves
 from nntrain.runs.run_dir import (STATUS_FAILED, STATUS_FINISHED, STATUS_INTERRUPTED,
                                   STATUS_RUNNING, RunDir)
-from nntrain.runs.atomic import remove_leftovers
+from nntrain.runs.atomic import remove_leftovers, write_with
 from nntrain.training.callbacks import Interrupted, StopOnSignal
 from nntrain.training.fit import FoldOutputs, build_and_compile, evaluate, train
+from nntrain.training.ols import compare_with_ols
 from nntrain.training.preflight import check_disk_space, check_output
 from nntrain.training.report import Reporter
 
@@ -72,6 +73,10 @@ def _fit_fold(config: Config, fold: Fold, model: Any, run: RunDir, reporter: Rep
         _save_if_finite(model, run.last_path, run)  # the weights as they were when stopped
         raise
     run.save_model(model)
+    if config.model.compare_with_ols:
+        ols = compare_with_ols(model, fold)
+        run.write_table(run.root / "ols.csv", ols.rows)
+        write_with(run.root / "ols_weights.npz", ols.save_weights)
     results: dict[str, Any] | None = None
     if fold.test is not None:
         results = evaluate(model, fold.test, config.train.batch_size)

@@ -13,6 +13,7 @@ from nntrain.device.engine import keras, tf
 from nntrain.device.setup import DeviceSetup
 from nntrain.model.build import build_model
 from nntrain.model.compile import compile_model
+from nntrain.model.perceptron import compile_perceptron
 from nntrain.training.callbacks import (Checkpoints, MetricsLog, NanGuard, ProgressBridge,
                                         ResumableBackup, StopOnSignal, backed_up_epochs,
                                         resume_state)
@@ -36,7 +37,9 @@ def build_and_compile(config: Config, device: DeviceSetup, fold: Fold) -> Any:
     float32_outputs = device.precision != "float32"
     with device.strategy.scope():
         model = build_model(config.model, float32_outputs=float32_outputs)
-        assert config.compile is not None
+        if config.compile is None:  # the perceptron: its own rule, no gradient descent
+            compile_perceptron(model, jit_compile=device.jit_compile)
+            return model
         compile_model(model, config.compile, jit_compile=device.jit_compile)
     check_labels(model, fold.train.y, config.compile)
     return model
