@@ -10,6 +10,7 @@ checks what `nntrain validate` would accept, without TensorFlow.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from nntrain.config.keras_catalog import catalog
@@ -38,7 +39,8 @@ def _name_enum(names: list[str], what: str, any_case: bool = False) -> dict[str,
 
 
 def _args_by_type(classes: dict[str, Any], extra_keys: tuple[str, ...],
-                  spellings: Any = lambda name: [name]) -> list[dict[str, Any]]:
+                  spellings: Callable[[str], list[str]] = lambda name: [name]
+                  ) -> list[dict[str, Any]]:
     """One if/then per class: when `type` names it, only its constructor arguments are allowed."""
     rules = []
     for name, info in sorted(classes.items()):
