@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,9 +21,45 @@ class SavedModel:
     preprocessor: Preprocessor | None
 
 
+# Top-level packages a .keras config may name; Keras imports any other module it names.
+KERAS_PACKAGES = ("keras", "tf_keras", "builtins")
+
+
+def unsafe_contents(path: Path) -> list[str]:
+    """What in a .keras file would run code when loaded: Lambda layers, and objects from
+    modules outside Keras that are not registered serializables (Keras imports such a module
+    by name, even in safe mode)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            stack: list[Any] = [json.loads(archive.read("config.json"))]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return []  # not a readable .keras file: load_model says why
+    found: set[str] = set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        if not isinstance(node, dict):
+            continue
+        stack.extend(node.values())
+        if node.get("class_name") == "Lambda":
+            found.add("a Lambda layer")
+        module = node.get("module")
+        if ("class_name" in node and isinstance(module, str)
+                and module.split(".")[0] not in KERAS_PACKAGES
+                and keras.saving.get_registered_object(str(node.get("registered_name"))) is None):
+            found.add(f"an object from module '{module}'")
+    return sorted(found)
+
+
 def load_keras_model(path: Path, allow_unsafe: bool = False) -> Any:
     if not path.exists():
         raise NntrainError(f"model file not found: {path}", 1)
+    unsafe = [] if allow_unsafe else unsafe_contents(path)
+    if unsafe:
+        raise runtime_error(f"{path} contains code that would run when loading it "
+                            f"({', '.join(unsafe)}) and was not loaded",
+                            "pass --allow-unsafe only if you trust where it came from")
     try:
         return keras.models.load_model(path, safe_mode=not allow_unsafe)
     except ValueError as exc:

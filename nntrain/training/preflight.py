@@ -71,11 +71,12 @@ def _fits(shape: tuple, want: tuple) -> bool:
 
 
 def _check_one(out: tuple, y: np.ndarray, loss: str, path: str, output: str) -> None:
+    kind = loss.lower().replace("_", "")
     width = out[-1] if out else None
     where = f"output '{output}'" if output else "the model's output"
     shape = tuple(y.shape[1:])
     numeric = y.dtype.kind in "biuf" and y.size > 0
-    if "sparsecategorical" in loss:
+    if "sparsecategorical" in kind:
         if not (_fits(shape, out[:-1]) or _fits(shape, out[:-1] + (1,))):
             raise config_error(f"{loss} needs one integer class label per prediction, but the "
                                f"labels have shape {list(shape)} for {where} of shape "
@@ -88,13 +89,13 @@ def _check_one(out: tuple, y: np.ndarray, loss: str, path: str, output: str) -> 
         return
     fits = (_fits(shape, out) or (out[-1:] == (1,) and _fits(shape, out[:-1]))
             or (shape[-1:] == (1,) and _fits(shape[:-1], out)))
-    if "categorical" in loss and not fits:
+    if "categorical" in kind and not fits:
         columns = shape[-1] if shape else 1
         hint = ("set data.preprocess.one_hot: true" if columns == 1
                 else "make the output units match the number of classes")
         raise config_error(f"{where} has {width} units but the labels have {columns} "
                            f"column(s); {loss} needs one-hot labels of the same width", path, hint)
-    if "binary" in loss and numeric and (y.min() < 0 or y.max() > 1):
+    if "binary" in kind and numeric and (y.min() < 0 or y.max() > 1):
         raise config_error(f"{loss} needs labels between 0 and 1, got {y.min():g} .. "
                            f"{y.max():g}", path, "use sparse_categorical_crossentropy for "
                            "more than two classes")
@@ -126,5 +127,5 @@ def check_labels(model: Any, y: Arrays | None, compile_cfg: CompileConfig) -> No
             continue
         loss = (spec.get("type", "") if isinstance(spec, dict) else str(spec))
         path = f"compile.loss.{name}" if per_output else "compile.loss"
-        _check_one(tuple(shape[1:]), np.asarray(labels), loss.lower().replace("_", ""), path,
+        _check_one(tuple(shape[1:]), np.asarray(labels), loss, path,
                    name if len(names) > 1 else "")
