@@ -93,7 +93,7 @@ def metric_rows(runs: list[tuple[str, RunInfo]]) -> list[tuple[str, list[Any]]]:
         rows.append((f"{m} final", [i.final_row.get(m) for i in infos]))
     tests = list(dict.fromkeys(k for i in infos for k in i.test))
     rows += [(f"test {k}", [i.test.get(k) for i in infos]) for k in tests]
-    rows.append(("status", [i.status.get("status") for i in infos]))
+    rows.append(("status", [i.state for i in infos]))
     return rows
 
 

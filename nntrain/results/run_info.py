@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import socket
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -71,6 +72,21 @@ class RunInfo:
     @property
     def name(self) -> str:
         return str(self.config.get("name") or self.status.get("name") or self.root.name)
+
+    @property
+    def state(self) -> str:
+        """status.json's status, except that a 'running' run whose process has left this
+        machine was killed (SIGKILL, out of memory, power loss): nothing could record that."""
+        status = str(self.status.get("status", "unknown"))
+        pid, host = self.status.get("pid"), self.status.get("host")
+        if status == "running" and isinstance(pid, int) and host == socket.gethostname():
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return "killed"
+            except PermissionError:  # alive, someone else's
+                pass
+        return status
 
     @property
     def started(self) -> datetime | None:

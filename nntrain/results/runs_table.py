@@ -15,7 +15,7 @@ from nntrain.errors import NntrainError
 from nntrain.results.run_info import RunInfo, find_runs, higher_is_better, is_number
 
 STATUS_STYLE = {"finished": "green", "running": "yellow", "interrupted": "magenta",
-                "failed": "red"}
+                "failed": "red", "killed": "red"}
 # Columns sorted by their own order (everything else is a metric, best value first).
 PLAIN_COLUMNS = ("run", "name", "started", "status", "epochs", "planned_epochs", "seconds")
 
@@ -28,7 +28,7 @@ def run_record(info: RunInfo, folder: Path) -> dict[str, Any]:
         "run": str(info.root.relative_to(folder)) if info.root != folder else info.root.name,
         "name": info.name,
         "started": started.isoformat(timespec="seconds") if started else None,
-        "status": info.status.get("status", "unknown"),
+        "status": info.state,
         "epochs": len(info.rows) or info.status.get("epochs_done"),
         "planned_epochs": info.planned_epochs,
         "seconds": info.seconds,
@@ -42,7 +42,8 @@ def run_record(info: RunInfo, folder: Path) -> dict[str, Any]:
 
 def collect(folder: Path) -> list[dict[str, Any]]:
     if not folder.is_dir():
-        raise NntrainError(f"{folder} is not a folder", path="DIR")
+        raise NntrainError(f"{folder} is not a folder", path="DIR",
+                           hint="fit writes runs under output.dir, by default runs/")
     return [run_record(RunInfo.load(root), folder) for root in find_runs(folder)]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -21,19 +23,24 @@ WIDE = {"COLUMNS": "200"}
 def test_runs_table_lists_every_run_with_its_values(runs: Runs, tmp_path: Path) -> None:
     folder = tmp_path / "runs"
     shutil.copytree(runs.folder, folder)
-    stopped = folder / "stopped"  # a run killed before its first epoch ended
-    stopped.mkdir()
-    shutil.copy(runs.full / "config.yaml", stopped)
     status = json.loads((runs.full / "status.json").read_text())
-    (stopped / "status.json").write_text(json.dumps({**status, "status": "interrupted"}))
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id that no longer runs
+    for name, state in (("stopped", {"status": "interrupted"}),  # Ctrl-C before epoch 1 ended
+                        ("vanished", {"status": "running", "pid": gone.pid,
+                                      "host": socket.gethostname()})):
+        (folder / name).mkdir()
+        shutil.copy(runs.full / "config.yaml", folder / name)
+        (folder / name / "status.json").write_text(json.dumps({**status, **state}))
     out = tmp_path / "runs.csv"
     result = run_cli("runs", folder, "--sort", "loss", "--csv", out, env=WIDE)
     assert result.returncode == 0, result.stderr
-    for name in ("full", "early", "stopped", "finished", "interrupted"):
+    for name in ("full", "early", "stopped", "vanished", "finished", "interrupted", "killed"):
         assert name in result.stdout
     table = pd.read_csv(out).set_index("run")
-    assert set(table.index) == {"full", "early", "stopped"}
-    assert table.index[-1] == "stopped"  # no loss at all: sorted last
+    assert set(table.index) == {"full", "early", "stopped", "vanished"}
+    assert table.loc["vanished", "status"] == "killed"  # its process is gone: nobody said so
+    assert set(table.index[-2:]) == {"stopped", "vanished"}  # no loss at all: sorted last
     for run in ("full", "early"):
         metrics = pd.read_csv(folder / run / "metrics.csv")
         best = metrics.loc[metrics["loss"].idxmin()]
