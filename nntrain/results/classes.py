@@ -74,6 +74,8 @@ def _true_classes(y: Any, k: int) -> np.ndarray | None:
 
 
 def class_report(model: Any, split: Split, class_names: Any, batch_size: int) -> ClassReport | None:
+    """The confusion matrix of the model's predicted classes on `split`, or None when the model
+    or the labels are not single-label classification (then there is nothing to count)."""
     kind = _head_kind(model)
     if kind is None or split.y is None:
         return None
