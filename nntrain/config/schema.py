@@ -163,14 +163,46 @@ class CallbacksConfig(Strict):
 
 
 class DeviceConfig(Strict):
-    strategy: Literal["auto", "cpu", "mirrored", "multi_worker", "tpu"] = "auto"
+    strategy: Literal["auto", "cpu", "mirrored", "multi_worker", "tpu"] = Field(
+        "auto", description="auto: a TPU if one is named or attached, else every visible GPU "
+                            "(mirrored), else the CPU")
     devices: list[str] | None = Field(None, description="mirrored: devices to use, e.g. [/gpu:0, /gpu:1]")
-    workers: list[str] | None = Field(None, description="multi_worker: host:port of every worker")
+    cpu_devices: int | None = Field(
+        None, ge=1, le=64, description="split the CPU into this many logical devices (to try "
+                                       "mirrored on a machine without GPUs)")
+    workers: list[str] | None = Field(
+        None, description="multi_worker: host:port of every worker, the same list on every "
+                          "machine (instead of TF_CONFIG)")
     task_index: int | None = Field(None, ge=0, description="multi_worker: this machine's index in workers")
-    tpu: str | None = Field(None, description="tpu: TPU name or address (default: the local TPU)")
-    precision: str = Field("auto", description="auto | float32 | mixed_float16 | mixed_bfloat16 | ...")
-    jit_compile: Literal["auto"] | bool = "auto"
-    worker_timeout: float = Field(120.0, gt=0, description="seconds to wait for other workers")
+    tpu: str | None = Field(None, description="tpu: TPU name or grpc:// address (default: "
+                                              "$TPU_NAME, else the TPU of this VM)")
+    precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16", "float16",
+                       "bfloat16", "float64"] = Field(
+        "auto", description="Keras dtype policy; auto: float32 on CPU, mixed_float16 on GPU, "
+                            "mixed_bfloat16 on TPU")
+    jit_compile: Literal["auto"] | bool = Field(
+        "auto", description="XLA; auto: on for GPUs, off on the CPU (slower there)")
+    worker_timeout: float = Field(
+        120.0, gt=0, description="seconds to wait for every worker (or the TPU) to come up")
+
+    @field_validator("workers")
+    @classmethod
+    def _host_port(cls, workers: list[str] | None) -> list[str] | None:
+        for w in workers or []:
+            host, _, port = w.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"{w!r} is not host:port")
+        return workers
+
+    @model_validator(mode="after")
+    def _task_in_workers(self) -> "DeviceConfig":
+        if self.workers and self.strategy == "multi_worker" and self.task_index is None:
+            raise ValueError("`task_index` (this machine's position in `workers`, 0 for the "
+                             "first) is needed with `workers`")
+        if self.workers and self.task_index is not None and self.task_index >= len(self.workers):
+            raise ValueError(f"`task_index` {self.task_index} is past the end of `workers` "
+                             f"({len(self.workers)} entries)")
+        return self
 
 
 class OutputConfig(Strict):

@@ -18,4 +18,15 @@ def to_dataset(split: Split, batch_size: int, *, shuffle: bool = False, seed: in
         ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(min(len(split), 50_000), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return shard_by_example(ds.batch(batch_size).prefetch(tf.data.AUTOTUNE))
+
+
+def shard_by_example(ds: Any) -> Any:
+    """In-memory arrays have no files for tf.data to split between the workers of a multi-worker
+    run, so each worker takes its share of every global batch (AutoShardPolicy.DATA) instead of
+    tf.data trying files first and warning."""
+    from nntrain.device.engine import tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return ds.with_options(options)

@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 @contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
+def quiet_stderr() -> Iterator[None]:
     """TensorFlow's C++ start-up chatter ("could not find cuda drivers") bypasses its own log
     level; hide it unless NNTRAIN_DEBUG is set."""
     if os.environ.get("NNTRAIN_DEBUG"):
@@ -31,7 +31,7 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(devnull)
 
 
-with _quiet_stderr():
+with quiet_stderr():
     import tensorflow as tf
 
     tf.config.list_physical_devices()  # device discovery prints its own warnings once, here
@@ -44,4 +44,4 @@ if not keras.__name__.startswith("tf_keras"):
         f"got {keras.__name__}. Set TF_USE_LEGACY_KERAS=1 before importing TensorFlow."
     )
 
-__all__ = ["tf", "keras"]
+__all__ = ["tf", "keras", "quiet_stderr"]

@@ -1,100 +1,136 @@
-"""Device section → a tf.distribute strategy, a precision policy and the XLA choice."""
+"""Device section → a tf.distribute strategy, a precision policy and the XLA choice.
+
+`setup_device` must run before any other TensorFlow op: logical CPU devices and multi-worker
+collective ops can only be configured before TensorFlow initializes its runtime.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from nntrain.config.schema import DeviceConfig
+from nntrain.device.cluster import multi_worker_strategy, reachable, task_role
 from nntrain.device.engine import keras, tf
 from nntrain.errors import config_error, runtime_error
+
+TPU_PROBE_SECONDS = 10.0  # a TPU worker that is up accepts at once; don't hang on one that isn't
 
 
 @dataclass
 class DeviceSetup:
     strategy: Any
-    kind: str
+    kind: str  # the strategy used: cpu | mirrored | multi_worker | tpu
     devices: list[str]
     precision: str
     jit_compile: bool
     is_chief: bool = True
+    role: str = ""  # multi_worker: which task this process is
 
     @property
     def replicas(self) -> int:
         return int(self.strategy.num_replicas_in_sync)
 
     def describe(self, batch_size: int) -> str:
-        per_replica = batch_size // max(self.replicas, 1)
+        """The one start-up line: what was chosen, and the batch each replica gets."""
+        per_replica, rest = divmod(batch_size, max(self.replicas, 1))
+        share = f"{per_replica}" if not rest else f"{per_replica}-{per_replica + 1}"
+        role = f" ({self.role})" if self.role else ""
+        xla = "on (TPU)" if self.kind == "tpu" else "on" if self.jit_compile else "off"
         return (f"device: {self.kind} strategy, {self.replicas} replica(s) on "
-                f"{', '.join(self.devices) or 'cpu'}; precision {self.precision}; "
-                f"XLA {'on' if self.jit_compile else 'off'}; batch {batch_size} "
-                f"({per_replica} per replica)")
+                f"{', '.join(self.devices)}{role}; precision {self.precision}; "
+                f"XLA {xla}; batch {batch_size} global, {share} per replica")
 
 
-def _logical(kind: str) -> list[str]:
-    return [d.name for d in tf.config.list_logical_devices(kind)]
+def _short(name: str) -> str:
+    """'/job:localhost/replica:0/task:0/device:CPU:1' → 'CPU:1'."""
+    return name.split("device:")[-1]
+
+
+def _split_cpu(n: int) -> None:
+    """N logical CPUs, so that mirrored can be tried (and tested) without GPUs."""
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(n)])
+    except RuntimeError:  # already initialized: fine if it already has that many
+        if len(tf.config.list_logical_devices("CPU")) != n:
+            raise runtime_error("device.cpu_devices must be applied before TensorFlow starts; "
+                                "run it in a fresh process") from None
 
 
 def _mirrored(devices: list[str] | None) -> tuple[Any, list[str]]:
-    available = _logical("GPU") + _logical("CPU")
-    if devices:
-        wanted = [d if d.startswith("/") else f"/{d}" for d in devices]
-        known = {a.lower().split("device:")[-1] for a in available}
-        missing = [d for d in wanted if d.lower().lstrip("/").replace("device:", "") not in known]
+    available = [d.name for d in tf.config.list_logical_devices()]
+    known = {_short(a).upper(): a for a in available}
+    if not devices:
+        gpus = [a for a in available if _short(a).upper().startswith("GPU:")]
+        chosen = gpus or [a for a in available if _short(a).upper().startswith("CPU:")]
+    else:
+        chosen, missing = [], []
+        for d in devices:
+            try:
+                spec = tf.DeviceSpec.from_string(d if d.startswith("/") else f"/device:{d}")
+                key = f"{spec.device_type}:{spec.device_index or 0}".upper()
+            except (ValueError, TypeError):
+                key = ""
+            if key in known:
+                chosen.append(known[key])
+            else:
+                missing.append(d)
         if missing:
-            raise config_error(f"no such device: {', '.join(missing)} (available: "
-                               f"{', '.join(available)})", "device.devices")
-        return tf.distribute.MirroredStrategy(devices=wanted), wanted
-    gpus = _logical("GPU")
-    strategy = tf.distribute.MirroredStrategy(devices=gpus or None)
-    return strategy, gpus or ["cpu"]
+            raise config_error(f"no such device: {', '.join(missing)} (this machine has "
+                               f"{', '.join(_short(a) for a in available)})", "device.devices")
+    return tf.distribute.MirroredStrategy(devices=chosen), [_short(c) for c in chosen]
 
 
 def _tpu(name: str | None) -> tuple[Any, list[str]]:
+    name = name or os.environ.get("TPU_NAME") or "local"
+    hint = "run on a TPU VM, set device.tpu, or use device.strategy: auto"
+    if name.startswith("grpc://"):  # connecting to a dead address would wait forever
+        if not reachable(name[len("grpc://"):], TPU_PROBE_SECONDS):
+            raise runtime_error(f"no TPU reachable at {name}", hint)
     try:
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=name or "")
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=name)
         tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
-    except (ValueError, RuntimeError, tf.errors.OpError) as exc:
-        raise runtime_error(f"no TPU reachable{f' named {name!r}' if name else ''}: "
-                            f"{str(exc).splitlines()[0]}",
-                            "run on a TPU VM, set device.tpu, or use device.strategy: auto") from None
-    return tf.distribute.TPUStrategy(resolver), _logical("TPU")
+    except (ValueError, RuntimeError, OSError, tf.errors.OpError) as exc:
+        where = "on this machine" if name == "local" else f"named {name!r}"
+        reason = (str(exc).strip() or type(exc).__name__).splitlines()[0].split(". ")[0]
+        raise runtime_error(f"no TPU reachable {where}: {reason}", hint) from None
+    strategy = tf.distribute.TPUStrategy(resolver)
+    return strategy, [_short(d.name) for d in tf.config.list_logical_devices("TPU")]
 
 
-def _choose_precision(requested: str, kind: str) -> str:
-    if requested != "auto":
-        return requested
-    return {"tpu": "mixed_bfloat16", "gpu": "mixed_float16"}.get(kind, "float32")
+def _auto(cfg: DeviceConfig) -> str:
+    """A TPU when one is named (device.tpu, $TPU_NAME) or attached, else GPUs, else the CPU."""
+    if cfg.tpu or os.environ.get("TPU_NAME") or tf.config.list_physical_devices("TPU"):
+        return "tpu"
+    return "mirrored" if tf.config.list_physical_devices("GPU") else "cpu"
 
 
 def setup_device(cfg: DeviceConfig) -> DeviceSetup:
-    strategy_name = cfg.strategy
-    hardware = "cpu"
-    if strategy_name == "auto":
-        strategy_name = "mirrored" if _logical("GPU") else "cpu"
-    if strategy_name == "cpu":
-        strategy, devices = tf.distribute.get_strategy(), ["cpu"]
-    elif strategy_name == "mirrored":
+    """Config errors come first, before any strategy waits for hardware or other workers."""
+    if cfg.cpu_devices:
+        _split_cpu(cfg.cpu_devices)
+    kind = _auto(cfg) if cfg.strategy == "auto" else cfg.strategy
+    is_chief, role = True, ""
+    if kind == "cpu":
+        if tf.config.list_physical_devices("GPU"):  # the default strategy would use GPU:0
+            tf.config.set_visible_devices([], "GPU")
+        strategy, devices = tf.distribute.get_strategy(), ["CPU:0"]
+    elif kind == "mirrored":
         strategy, devices = _mirrored(cfg.devices)
-    elif strategy_name == "multi_worker":
-        from nntrain.device.cluster import multi_worker_strategy
-
+    elif kind == "multi_worker":
         strategy, devices = multi_worker_strategy(cfg)
+        is_chief, role = task_role(strategy)
     else:
         strategy, devices = _tpu(cfg.tpu)
-        hardware = "tpu"
-    if hardware == "cpu" and any("GPU" in d.upper() for d in devices):
-        hardware = "gpu"
-    precision = _choose_precision(cfg.precision, hardware)
-    try:
-        keras.mixed_precision.set_global_policy(precision)
-    except ValueError as exc:
-        raise config_error(str(exc), "device.precision") from None
-    jit = cfg.jit_compile if isinstance(cfg.jit_compile, bool) else hardware != "cpu"
-    chief = getattr(strategy, "cluster_resolver", None)
-    is_chief = True
-    if chief is not None and strategy_name == "multi_worker":
-        is_chief = chief.task_type in (None, "chief") or (
-            chief.task_type == "worker" and chief.task_id == 0)
-    return DeviceSetup(strategy, strategy_name, devices, precision, jit, is_chief)
+    hardware = "tpu" if kind == "tpu" else (
+        "gpu" if any(d.upper().startswith("GPU") for d in devices) else "cpu")
+    precision = cfg.precision
+    if precision == "auto":
+        precision = {"tpu": "mixed_bfloat16", "gpu": "mixed_float16"}.get(hardware, "float32")
+    keras.mixed_precision.set_global_policy(precision)
+    jit = cfg.jit_compile if isinstance(cfg.jit_compile, bool) else hardware == "gpu"
+    return DeviceSetup(strategy, kind, devices, precision, jit, is_chief, role)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import shutil
 import signal
 import socket
 import statistics
+import tempfile
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +39,7 @@ class FitResult:
     run: RunDir
     rows: list[dict[str, Any]]
     eval: dict[str, Any] | None
+    chief: bool = True  # False: a multi-worker non-chief, whose `run` is a removed scratch copy
 
 
 def model_summary(model: Any) -> str:
@@ -126,6 +129,21 @@ def _interrupted(run: RunDir, signum: int) -> NntrainError:
                         hint=f"continue it with: nntrain fit --resume {run.root}")
 
 
+def _run_dir(config: Config, device: DeviceSetup, run_dir: Path | None,
+             resume: RunDir | None) -> RunDir:
+    """Only the chief writes the run directory. The other workers of a multi-worker run must
+    still save whenever the chief does (every worker takes part in saving under
+    MultiWorkerMirroredStrategy), so each writes the same files to a scratch directory of its
+    own (a copy of the run when resuming, for the backup), removed when the process exits."""
+    if device.is_chief:
+        return resume or RunDir.create(config, run_dir)
+    scratch = Path(tempfile.mkdtemp(prefix="nntrain-worker-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    if resume is not None:
+        shutil.copytree(resume.root, scratch, dirs_exist_ok=True)
+    return RunDir(scratch)
+
+
 def run_fit(loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = None,
             resume: RunDir | None = None) -> FitResult:
     """Everything that can fail on bad input fails before the run directory exists; after that,
@@ -140,13 +158,14 @@ def run_fit(loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = Non
     folds = prepare(config.data, seed)
     first_model = build_and_compile(config, device, folds[0])
     check_disk_space(folder, first_model)
-    run = resume or RunDir.create(config, run_dir)
+    run = _run_dir(config, device, run_dir, resume)
     if resume is None:
         run.write_config(config)
     remove_leftovers(run.root)
     run.set_status(STATUS_RUNNING, name=config.name, epochs=config.train.epochs,
                    pid=os.getpid(), host=socket.gethostname())
-    reporter.note(f"run directory: {run.root}")
+    reporter.note(f"run directory: {run.root}" if device.is_chief else
+                  f"{device.role}: the chief writes the run directory (scratch here: {run.root})")
     stop = StopOnSignal()
     try:
         with stop.installed():
@@ -165,4 +184,4 @@ def run_fit(loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = Non
     write_curves(run.root)
     for backup in run.root.rglob("backup"):
         shutil.rmtree(backup, ignore_errors=True)
-    return FitResult(run, rows, summary)
+    return FitResult(run, rows, summary, device.is_chief)

@@ -8,7 +8,7 @@ from typing import Any
 
 from nntrain.config.schema import Config
 from nntrain.data import Fold, Split
-from nntrain.data.pipeline import to_dataset
+from nntrain.data.pipeline import shard_by_example, to_dataset
 from nntrain.device.engine import keras, tf
 from nntrain.device.setup import DeviceSetup
 from nntrain.model.build import build_model
@@ -102,10 +102,11 @@ def training_stream(split: Split, batch_size: int, shuffle: bool, seed: int,
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
 
     first_pass, skip = divmod(first_step, steps_per_pass)
-    return (tf.data.Dataset.counter(first_pass).flat_map(one_pass).skip(skip)
-            .map(lambda idx: tf.nest.map_structure(lambda t: tf.gather(t, idx), tensors),
-                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .prefetch(tf.data.AUTOTUNE))
+    return shard_by_example(
+        tf.data.Dataset.counter(first_pass).flat_map(one_pass).skip(skip)
+        .map(lambda idx: tf.nest.map_structure(lambda t: tf.gather(t, idx), tensors),
+             num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .prefetch(tf.data.AUTOTUNE))
 
 
 def train(model: Any, config: Config, fold: Fold, out: FoldOutputs, reporter: Reporter,
