@@ -104,9 +104,6 @@ def eval_(
     from nntrain.cli.model_commands import eval_command
 
     _guard(lambda: eval_command(target, config, set_ or [], allow_unsafe, out))
-    from nntrain.cli.results_commands import show_class_report
-
-    _guard(lambda: show_class_report(target, out))
 
 
 @app.command()

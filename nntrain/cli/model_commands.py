@@ -18,6 +18,9 @@ def eval_command(target: Path, config: Path | None, overrides: list[str], allow_
     console.print(metrics_table(f"eval ({result.split})", result.metrics))
     if result.written_to:
         console.print(f"[green]written[/green] {result.written_to}")
+    from nntrain.cli.results_commands import show_class_report
+
+    show_class_report(target, console)
 
 
 def predict_command(target: Path, input_path: Path, output: Path | None, layer: str | None,

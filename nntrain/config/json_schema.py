@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nntrain.config.keras_catalog import catalog
-from nntrain.config.keras_check import NESTED_LAYER_ARGS, _category_for_arg
+from nntrain.config.keras_check import NESTED_LAYER_ARGS, category_for_arg
 from nntrain.config.schema import Config
 
 # Keys of a layer mapping besides its constructor arguments.
@@ -100,7 +100,7 @@ def _layer_schema(base: dict[str, Any]) -> dict[str, Any]:
         "description", "Keras layer class")}
     args = sorted({p for info in cat["layers"].values() for p in info["params"]})
     for arg in args:
-        category = _category_for_arg(arg)
+        category = category_for_arg(arg)
         if category:
             properties[arg] = {"anyOf": [_ref(category[:-1].capitalize()), {"type": "null"}]}
         elif arg in NESTED_LAYER_ARGS:

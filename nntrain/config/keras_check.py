@@ -14,7 +14,9 @@ UNSAFE_LAYERS = {"Lambda"}
 NESTED_LAYER_ARGS = ("layer", "backward_layer", "cell")
 
 
-def _category_for_arg(arg: str) -> str | None:
+def category_for_arg(arg: str) -> str | None:
+    if not isinstance(arg, str):  # a number as a YAML key: reported as an unknown argument
+        return None
     if arg == "activation" or arg.endswith("_activation"):
         return "activations"
     for suffix in ("initializer", "regularizer", "constraint"):
@@ -63,6 +65,10 @@ class KerasNameChecker:
             lr = spec.get("learning_rate")
             if isinstance(lr, dict):
                 self.check_object(lr, "schedules", f"{path}.learning_rate", "learning-rate schedule")
+            elif "learning_rate" in spec and (isinstance(lr, bool) or not isinstance(lr, (int, float))
+                                              or not 0 < lr < float("inf")):
+                self.problems.add(f"learning_rate must be a positive number or a schedule, got "
+                                  f"{lr!r}", f"{path}.learning_rate")
 
     def _check_args(self, spec: dict[str, Any], info: dict[str, Any], path: str, what: str,
                     ignore: tuple[str, ...] = ("type",)) -> None:
@@ -95,7 +101,7 @@ class KerasNameChecker:
         self._check_args(layer, layers[layer_type], path, layer_type,
                          ignore=("type", "inputs", "name"))
         for arg, value in layer.items():
-            category = _category_for_arg(arg)
+            category = category_for_arg(arg)
             if category and value is not None:
                 self.check_object(value, category, f"{path}.{arg}", category[:-1])
             if arg in NESTED_LAYER_ARGS and isinstance(value, dict):
