@@ -54,16 +54,44 @@ def housing() -> pd.DataFrame:
     return frame
 
 
+FORTUNES = Path("/usr/share/games/fortunes")
+FORTUNE_CATEGORIES = ["computers", "people", "politics", "science"]
+
+
+def fortunes_multi() -> None:
+    """Real texts with two inputs and three targets (E16, E17), from Debian's `fortunes`:
+    entries of 2+ lines and ≤ 400 characters filed under exactly one of four categories."""
+    import sys
+
+    sys.path.insert(0, str(HERE.parent))
+    from nntrain.data.sources.fortunes import entries
+
+    rows = []
+    for category in FORTUNE_CATEGORIES:
+        for entry in entries(FORTUNES / category):
+            lines = [line.strip() for line in entry.splitlines()]
+            if len(lines) < 2 or len(entry) > 400:
+                continue
+            rows.append({"opening": lines[0], "rest": " ".join(lines[1:]),
+                         "text": " ".join(lines), "category": category,
+                         "words": len(entry.split()), "attributed": int(lines[-1].startswith("--"))})
+    frame = pd.DataFrame(rows).drop_duplicates("text", keep=False)  # filed twice: no one label
+    frame.to_csv(HERE / "fortunes_multi.csv", index=False)
+
+
 def main() -> None:
     (HERE / "gates").mkdir(exist_ok=True)
     truth_tables()
     pd.DataFrame({"dosage": [0.0, 0.5, 1.0], "efficacy": [0.0, 1.0, 0.0]}).to_csv(
         HERE / "dosage.csv", index=False)
+    pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 3.0]}).to_csv(
+        HERE / "y_equals_x.csv", index=False)
     flowers = iris()
     flowers[flowers.species != "setosa"].to_csv(HERE / "tiny_classification.csv", index=False)
     houses = housing()
     houses.sample(100, random_state=0).sort_index().to_csv(HERE / "tiny_regression.csv",
                                                            index=False)
+    fortunes_multi()
 
 
 if __name__ == "__main__":

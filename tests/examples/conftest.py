@@ -33,6 +33,11 @@ def fit(config: str, run: Path, *settings: str) -> Path:
     return run
 
 
+def held_out_metrics(run: Path) -> dict[str, float]:
+    """What fit wrote to eval.json for a config with a test split (no second data load)."""
+    return json.loads((run / "eval.json").read_text())
+
+
 def evaluate(run: Path) -> dict[str, float]:
     """`nntrain eval run` (test split, else validation, else training data) → eval.json."""
     result = nntrain("eval", run)
