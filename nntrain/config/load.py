@@ -42,13 +42,14 @@ def parse_dotted(path: str) -> PathKey:
     """'model.layers[0].units' or 'model.layers.0.units' → ('model', 'layers', 0, 'units')."""
     parts: list[str | int] = []
     for piece in path.split("."):
-        m = re.fullmatch(r"([^\[\]]*)((?:\[\d+\])*)", piece)
+        m = re.fullmatch(r"([^\[\]]*)((?:\[[0-9]+\])*)", piece)
         if not m or (not m.group(1) and not m.group(2)):
             raise NntrainError(f"cannot read the dotted path '{path}'", path="--set",
                                hint="write it like train.epochs or model.layers[0].units")
         if m.group(1):
-            parts.append(int(m.group(1)) if m.group(1).isdigit() else m.group(1))
-        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
+            index = m.group(1).isascii() and m.group(1).isdigit()  # not '²'
+            parts.append(int(m.group(1)) if index else m.group(1))
+        parts.extend(int(i) for i in re.findall(r"\[([0-9]+)\]", m.group(2)))
     return tuple(parts)
 
 
@@ -119,7 +120,7 @@ def _clean_loc(loc: tuple[Any, ...]) -> PathKey:
     out: list[str | int] = []
     for part in loc:
         if isinstance(part, str) and (part in {"str", "int", "float", "bool", "list", "dict"}
-                                      or "[" in part or part.startswith(("function-", "literal"))):
+                                      or re.fullmatch(r"[a-z][a-z0-9_-]*\[.*\]", part)):
             continue
         out.append(part)
     return tuple(out)
@@ -138,7 +139,7 @@ def pydantic_problems(err: ValidationError, smap: SourceMap) -> list[Problem]:
         kind = e["type"]
         hint = None
         if kind == "extra_forbidden":
-            key = str(path[-1])
+            key = str(path[-1]) if path else "?"
             message = f"unknown key '{key}'"
             hint = did_you_mean(key, _fields_at(path[:-1]))
             location = smap.locate(path, prefer_key=True)
@@ -176,20 +177,30 @@ def _resolve_paths(data: dict[str, Any], base: Path | None) -> None:
         value = (data.get(section) or {}).get(key) if isinstance(data.get(section), dict) else None
         if not isinstance(value, str) or not value:
             continue
-        p = Path(value).expanduser()
-        if not p.is_absolute():
-            candidates = [Path.cwd() / p] + ([base / p] if base else [])
-            p = next((c for c in candidates if c.exists()), candidates[0])
-        data[section][key] = str(p.resolve())
+        try:
+            p = Path(value).expanduser()
+            if not p.is_absolute():
+                candidates = [Path.cwd() / p] + ([base / p] if base else [])
+                p = next((c for c in candidates if c.exists()), candidates[0])
+            data[section][key] = str(p.resolve())
+        except (OSError, ValueError, RuntimeError):
+            continue  # left as written; _check_paths says what is wrong with it
+
+
+def _path_problem(value: str) -> str | None:
+    try:
+        return None if Path(value).exists() else f"file not found: {value}"
+    except (OSError, ValueError) as exc:  # a NUL byte, a name too long, ...
+        return f"not a usable path: {value[:80]!r} ({getattr(exc, 'strerror', None) or exc})"
 
 
 def _check_paths(config: Config, smap: SourceMap) -> list[Problem]:
     problems = []
     for section, key in PATH_FIELDS:
         value = getattr(getattr(config, section), key)
-        if value and not Path(value).exists():
-            problems.append(Problem(f"file not found: {value}", f"{section}.{key}",
-                                    smap.locate((section, key))))
+        problem = _path_problem(value) if value else None
+        if problem:
+            problems.append(Problem(problem, f"{section}.{key}", smap.locate((section, key))))
     return problems
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 
 def closest(name: str, choices: Iterable[str]) -> str | None:
-    choices = list(choices)
+    name, choices = str(name), [str(c) for c in choices]  # YAML keys may be numbers
     lowered = {c.lower(): c for c in choices}
     if name.lower() in lowered:
         return lowered[name.lower()]

@@ -85,7 +85,10 @@ def _walk(node: yaml.Node, path: PathKey, smap: SourceMap, budget: list[int]) ->
 def parse_yaml(text: str, file: str | None = None) -> tuple[Any, SourceMap]:
     """YAML text → plain Python data plus a SourceMap; errors carry file:line:column."""
     smap = SourceMap(file)
-    loader = _SafeLoader(text)
+    try:
+        loader = _SafeLoader(text)  # reads the stream: control characters fail here
+    except yaml.YAMLError as exc:
+        raise _fail(f"not readable as YAML: {exc}", Location(file)) from None
     try:
         node = loader.get_single_node()
         if node is None:

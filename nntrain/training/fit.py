@@ -17,7 +17,7 @@ from nntrain.model.perceptron import compile_perceptron
 from nntrain.training.callbacks import (Checkpoints, MetricsLog, NanGuard, ProgressBridge,
                                         ResumableBackup, StopOnSignal, backed_up_epochs,
                                         resume_state)
-from nntrain.training.preflight import check_labels
+from nntrain.training.preflight import check_inputs, check_labels, check_one_batch
 from nntrain.training.report import Reporter
 
 
@@ -39,9 +39,12 @@ def build_and_compile(config: Config, device: DeviceSetup, fold: Fold) -> Any:
         model = build_model(config.model, float32_outputs=float32_outputs)
         if config.compile is None:  # the perceptron: its own rule, no gradient descent
             compile_perceptron(model, jit_compile=device.jit_compile)
-            return model
-        compile_model(model, config.compile, jit_compile=device.jit_compile)
-    check_labels(model, fold.train.y, config.compile)
+        else:
+            compile_model(model, config.compile, jit_compile=device.jit_compile)
+    check_inputs(model, fold.train.x, config.model.type == "functional")
+    if config.compile is not None:
+        check_labels(model, fold.train.y, config.compile)
+    check_one_batch(model, fold.train, config.train.batch_size)
     return model
 
 
@@ -53,15 +56,20 @@ def _monitor(name: str, has_validation: bool, reporter: Reporter, what: str) -> 
 
 
 def callbacks_for(config: Config, has_validation: bool, out: FoldOutputs, reporter: Reporter,
-                  stop: StopOnSignal) -> list[Any]:
+                  stop: StopOnSignal, multi_worker: bool = False) -> list[Any]:
     """Order matters: Checkpoints' last.keras is written before EarlyStopping restores the best
-    weights at train end, and ResumableBackup comes last (see its docstring)."""
+    weights at train end, and ResumableBackup comes last (see its docstring).
+
+    In a multi-worker run every worker must save at the same epochs (saving runs collective
+    ops; a worker saving alone fails the next step), so no clock may decide when: checkpoints
+    are written every epoch there.
+    """
     cb = config.callbacks
     callbacks: list[Any] = [stop, NanGuard()]
     if cb.checkpoint is not None:
         monitor = _monitor(cb.checkpoint.monitor, has_validation, reporter, "checkpoint")
-        callbacks.append(Checkpoints(out.save_checkpoint, monitor, cb.checkpoint.mode,
-                                     cb.checkpoint.every_seconds))
+        every = 0.0 if multi_worker else cb.checkpoint.every_seconds
+        callbacks.append(Checkpoints(out.save_checkpoint, monitor, cb.checkpoint.mode, every))
     if cb.early_stopping is not None:
         es = cb.early_stopping.model_dump()
         es["monitor"] = _monitor(es["monitor"], has_validation, reporter, "early_stopping")
@@ -123,7 +131,8 @@ def train(model: Any, config: Config, fold: Fold, out: FoldOutputs, reporter: Re
         reporter.note(f"resuming after epoch {done}")
     train_ds = training_stream(fold.train, t.batch_size, t.shuffle, seed, done * steps)
     val_ds = to_dataset(fold.validation, t.batch_size) if fold.validation is not None else None
-    callbacks = callbacks_for(config, val_ds is not None, out, reporter, stop)
+    multi_worker = isinstance(model.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    callbacks = callbacks_for(config, val_ds is not None, out, reporter, stop, multi_worker)
     reporter.fit_start(t.epochs, steps, done, fold.index)
     try:
         with stop.deferred():

@@ -1,5 +1,6 @@
 """Checks run before a single step trains (and before the run directory exists): the output
-folder can be written and has room for the checkpoints, the labels fit the outputs and loss."""
+folder can be written and has room for the checkpoints, the data fits the model's inputs, the
+labels fit its outputs and loss, and the model runs on one batch."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from nntrain.config.schema import CompileConfig
-from nntrain.data.types import Arrays
+from nntrain.data.types import Arrays, Split
+from nntrain.device.engine import tf
 from nntrain.errors import config_error, runtime_error
 
 # .keras files and backups hold the weights and (Adam) two optimizer slots per weight; a run
@@ -129,3 +131,41 @@ def check_labels(model: Any, y: Arrays | None, compile_cfg: CompileConfig) -> No
         path = f"compile.loss.{name}" if per_output else "compile.loss"
         _check_one(tuple(shape[1:]), np.asarray(labels), loss, path,
                    name if len(names) > 1 else "")
+
+
+def check_inputs(model: Any, x: Arrays, functional: bool) -> None:
+    """Each input array's examples have the shape of the model input it feeds."""
+    names = list(model.input_names)
+    shapes = model.input_shape if len(names) > 1 else [model.input_shape]
+    arrays = x if isinstance(x, dict) else {names[0]: x} if len(names) == 1 else None
+    if arrays is None or any(n not in arrays for n in names):
+        given = sorted(x) if isinstance(x, dict) else "one array"
+        raise config_error(f"the model has inputs {names} but the data gives {given}",
+                           "model.inputs", "map each input to its columns (data.features)")
+    for i, (name, shape) in enumerate(zip(names, shapes)):
+        got = tuple(np.shape(arrays[name])[1:])
+        if not _fits(got, tuple(shape[1:])):
+            path = f"model.inputs[{i}].shape" if functional else "model.input_shape"
+            raise config_error(f"the model's input '{name}' takes examples of shape "
+                               f"{list(shape[1:])}, but the data's have shape {list(got)}", path,
+                               f"set it to {list(got)}, or reshape the data with "
+                               "data.preprocess.reshape")
+
+
+def _last_line(exc: Exception) -> str:
+    """TensorFlow puts the cause on the last line of a long message."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
+def check_one_batch(model: Any, split: Split, batch_size: int) -> None:
+    """Run the model and its loss on one batch of training examples (weights are untouched),
+    so a mismatch the other checks missed fails here, before the run directory exists."""
+    if split.y is None:
+        return
+    part = split.subset(slice(0, min(batch_size, len(split))))
+    try:
+        model.evaluate(part.x, part.y, batch_size=len(part), verbose=0)
+    except (ValueError, TypeError, tf.errors.OpError) as exc:
+        raise config_error(f"the model cannot run on the training data: {_last_line(exc)}",
+                           "model") from None
