@@ -74,6 +74,7 @@ def test_multi_worker_two_processes_leave_one_run_directory(tmp_path: Path) -> N
     assert len(runs) == 1 and str(runs[0]) in chief
     assert {"model.keras", "metrics.csv", "config.yaml", "status.json"} <= {
         f.name for f in runs[0].iterdir()}
+    assert (runs[0] / "checkpoints" / "last.keras").is_file()
     assert len((runs[0] / "metrics.csv").read_text().splitlines()) == 1 + 2
     assert not list(runs[0].rglob("workertemp*"))
     scratch = re.search(r"scratch here: (\S+)\)", other)
@@ -165,6 +166,7 @@ def test_mixed_bfloat16_on_cpu_trains_xor_with_a_float32_output(tmp_path: Path) 
     assert float(last["accuracy"]) == 1.0, last
     with zipfile.ZipFile(run / "model.keras") as z:
         layers = json.loads(z.read("config.json"))["config"]["layers"]
-    hidden, output = [layer["config"]["dtype"] for layer in layers if layer["class_name"] == "Dense"]
+    hidden, output = [layer["config"]["dtype"] for layer in layers
+                      if layer["class_name"] == "Dense"]
     assert hidden["config"]["name"] == "mixed_bfloat16"
     assert output == "float32"
