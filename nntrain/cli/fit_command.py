@@ -100,4 +100,7 @@ def run_fit_command(config: Path | None, overrides: list[str], run_dir: Path | N
     console.print(history_table(result.rows))
     if result.eval:
         console.print(metrics_table("final metrics", result.eval))
+    if not result.chief:
+        console.print("done; the chief worker wrote the run directory")
+        return
     console.print(f"[green]run written to[/green] {result.run.root}")
