@@ -122,10 +122,10 @@ def _fit_all(config: Config, device: DeviceSetup, folds: list[Fold], first_model
 
 def _interrupted(run: RunDir, signum: int) -> NntrainError:
     name = signal.Signals(signum).name
-    done = len(run.read_metrics())
+    done = len(run.read_metrics()) if run.metrics_csv.exists() else None  # None: k-fold
     run.set_status(STATUS_INTERRUPTED, signal=name, epochs_done=done)
-    return NntrainError(f"stopped by {name} after {done} completed epoch(s); the run is kept in "
-                        f"{run.root}", 128 + signum,
+    after = f" after {done} completed epoch(s)" if done is not None else ""
+    return NntrainError(f"stopped by {name}{after}; the run is kept in {run.root}", 128 + signum,
                         hint=f"continue it with: nntrain fit --resume {run.root}")
 
 
