@@ -16,8 +16,9 @@ from tests.reliability.helpers import (assert_intact, is_temp, metrics_rows, sam
 
 
 def _writing_checkpoint(run: Path) -> bool:
+    """A last.keras / best.keras write is under way (its temporary file exists)."""
     folder = run / "checkpoints"
-    return folder.is_dir() and any(is_temp(p) for p in folder.rglob("*"))
+    return folder.is_dir() and any(is_temp(p) for p in folder.glob("*.keras"))
 
 
 def _status(run: Path) -> dict:
