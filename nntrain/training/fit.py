@@ -97,8 +97,9 @@ def training_stream(split: Split, batch_size: int, shuffle: bool, seed: int,
     exactly the batches an uninterrupted one would (tf.data's reshuffle_each_iteration would
     restart its sequence of orders in the new process).
     """
-    tensors = tf.nest.map_structure(
-        tf.convert_to_tensor, (split.x, split.y) if split.y is not None else split.x)
+    with tf.device("/cpu:0"):  # host memory, like from_tensor_slices; never a GPU's
+        tensors = tf.nest.map_structure(
+            tf.convert_to_tensor, (split.x, split.y) if split.y is not None else split.x)
     n = len(split)
     steps_per_pass = -(-n // batch_size)
 
