@@ -233,8 +233,11 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         super().on_train_begin(logs)
-        saved = resume_state(self.backup_dir, backed_up_epochs(self.backup_dir))
-        for name, state in (saved or {}).get("callbacks", {}).items():
+        done = backed_up_epochs(self.backup_dir)
+        # What a killed process wrote past its last backup is redone, so it is dropped.
+        entries = {k: v for k, v in _read_states(self.folder).items() if int(k) <= done}
+        self._keep(entries)
+        for name, state in entries.get(str(done), {}).get("callbacks", {}).items():
             callback = self.tracked.get(name)
             if callback is None:
                 continue
@@ -262,9 +265,12 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
         entries = _read_states(self.folder)
         entries[str(epochs_done)] = {"stop": bool(self.model.stop_training),
                                      "callbacks": callbacks}
-        kept = dict(sorted(entries.items(), key=lambda kv: int(kv[0]))[-KEPT_ENTRIES:])
-        write_text(self.folder / STATE_FILE, json.dumps(kept, indent=1))
-        used = {s.get("weights") for e in kept.values() for s in e["callbacks"].values()}
+        self._keep(dict(sorted(entries.items(), key=lambda kv: int(kv[0]))[-KEPT_ENTRIES:]))
+
+    def _keep(self, entries: dict[str, Any]) -> None:
+        """Write these entries as the state, and delete the weights files none of them uses."""
+        write_text(self.folder / STATE_FILE, json.dumps(entries, indent=1))
+        used = {s.get("weights") for e in entries.values() for s in e["callbacks"].values()}
         for stale in self.folder.glob("weights-*.npz"):
             if stale.name not in used:
                 stale.unlink(missing_ok=True)
