@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from nntrain.cli.app import app
@@ -48,3 +49,9 @@ def evaluate(run: Path) -> dict[str, float]:
 def metrics(run: Path) -> list[dict[str, Any]]:
     with open(run / "metrics.csv", newline="") as fh:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+@pytest.fixture(scope="session")
+def iris_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """configs/iris.yaml trained in full (E11), shared by the tests of features E18, E19."""
+    return fit("iris.yaml", tmp_path_factory.mktemp("iris") / "run")

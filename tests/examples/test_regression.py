@@ -17,10 +17,10 @@ HOUSING = REPO / "datasets/housing5.csv"
 
 @pytest.fixture(scope="module")
 def linear_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """E4 without (the notes') and with an intercept, shortened from 200 to 100 exact
+    """E4 without (the notes') and with an intercept, shortened from 200 to 80 exact
     gradient steps, which is enough to converge."""
     folder = tmp_path_factory.mktemp("linear")
-    return {c: fit(f"{c}.yaml", folder / c, "train.epochs=100")
+    return {c: fit(f"{c}.yaml", folder / c, "train.epochs=80")
             for c in ("linear_regression_ols", "linear_regression_intercept")}
 
 
