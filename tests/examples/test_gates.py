@@ -29,6 +29,8 @@ def test_perceptron_predicts_the_truth_table_and_its_weighted_sum(tmp_path: Path
                    ).exit_code == 0
     net = pd.read_csv(out)["net_0"]
     assert ((net >= 0) == (pd.read_csv(table)["y"] == 1)).all()  # the step is at 0
+    weights = nntrain("weights", run)  # any command that loads model.keras knows the class
+    assert weights.exit_code == 0 and "bias" in weights.output, weights.output
 
 
 def test_perceptron_config_takes_no_optimizer(tmp_path: Path) -> None:
