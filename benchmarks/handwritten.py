@@ -44,15 +44,19 @@ LOSS = {"cnn": "sparse_categorical_crossentropy", "mlp": "sparse_categorical_cro
 
 
 class EpochTimes(keras.callbacks.Callback):
+    """Wall time from one epoch's end to the next, as nntrain's metrics.csv `seconds`."""
+
     def __init__(self) -> None:
         super().__init__()
         self.times: list[float] = []
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.t0 = time.perf_counter()
+    def on_train_begin(self, logs=None):
+        self.since = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self.t0)
+        now = time.perf_counter()
+        self.times.append(now - self.since)
+        self.since = now
 
 
 def main() -> None:

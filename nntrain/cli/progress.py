@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
@@ -9,6 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from nntrain.training.report import Reporter
+
+POLL_SECONDS = 0.25
 
 
 def format_value(value: Any) -> str:
@@ -24,6 +28,7 @@ class RichReporter(Reporter):
         self.task: Any = None
         self.epochs = 0
         self.fold: int | None = None
+        self._polling: threading.Event | None = None
 
     def note(self, text: str) -> None:
         self.console.print(f"[dim]{text}[/dim]", highlight=False)
@@ -40,9 +45,17 @@ class RichReporter(Reporter):
                                            epochs=epochs)
         self.progress.start()
 
-    def batch_end(self, steps_done: int) -> None:
-        if self.progress is not None:
-            self.progress.update(self.task, completed=steps_done)
+    def watch_steps(self, steps_done: Callable[[], int]) -> None:
+        if self.progress is None or not self.console.is_terminal:
+            return
+        stopped = self._polling = threading.Event()
+        progress, task = self.progress, self.task
+
+        def poll() -> None:
+            while not stopped.wait(POLL_SECONDS):
+                progress.update(task, completed=steps_done())
+
+        threading.Thread(target=poll, name="nntrain-progress", daemon=True).start()
 
     def epoch_end(self, row: dict[str, Any]) -> None:
         parts = [f"{k} {format_value(v)}" for k, v in row.items() if k not in ("epoch",)]
@@ -54,6 +67,9 @@ class RichReporter(Reporter):
             self.console.print(line, highlight=False)
 
     def fit_end(self, rows: list[dict[str, Any]]) -> None:
+        if self._polling is not None:
+            self._polling.set()
+            self._polling = None
         if self.progress is not None:
             self.progress.stop()
             self.progress = None

@@ -27,7 +27,7 @@ from nntrain.results.curves import write_curves
 from nntrain.runs.run_dir import (STATUS_FAILED, STATUS_FINISHED, STATUS_INTERRUPTED,
                                   STATUS_RUNNING, RunDir)
 from nntrain.runs.atomic import remove_leftovers, write_with
-from nntrain.training.callbacks import Interrupted, StopOnSignal
+from nntrain.training.callbacks import Interrupted, StopOnSignal, backed_up_epochs
 from nntrain.training.fit import FoldOutputs, build_and_compile, evaluate, train
 from nntrain.training.ols import compare_with_ols
 from nntrain.training.preflight import check_disk_space, check_output
@@ -122,9 +122,10 @@ def _fit_all(config: Config, device: DeviceSetup, folds: list[Fold], first_model
 
 def _interrupted(run: RunDir, signum: int) -> NntrainError:
     name = signal.Signals(signum).name
-    done = len(run.read_metrics()) if run.metrics_csv.exists() else None  # None: k-fold
+    # What a resume continues from; None: k-fold (a backup per fold) or no epoch backed up yet
+    done = backed_up_epochs(str(run.backup_dir)) if run.backup_dir.is_dir() else None
     run.set_status(STATUS_INTERRUPTED, signal=name, epochs_done=done)
-    after = f" after {done} completed epoch(s)" if done is not None else ""
+    after = f" after {done} completed epoch(s)" if done else ""
     return NntrainError(f"stopped by {name}{after}; the run is kept in {run.root}", 128 + signum,
                         hint=f"continue it with: nntrain fit --resume {run.root}")
 

@@ -1,6 +1,6 @@
 """Keras callbacks nntrain adds: metrics rows with lr and time, atomic best/last checkpoints,
-a NaN guard that says where, clean stops on signals, a backup that resumes every callback's
-state, and a bridge to the progress display."""
+clean stops on signals, a backup that resumes every callback's state, and a bridge to the
+progress display. None of them runs per batch: Keras then skips its batch-hook machinery."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from nntrain.device.engine import keras, tf
-from nntrain.errors import runtime_error
 from nntrain.runs.atomic import write_text, write_with
 from nntrain.training.report import Reporter
 
@@ -32,24 +31,30 @@ def current_lr(model: Any) -> float:
 
 
 class MetricsLog(keras.callbacks.Callback):
-    """One row per epoch (epoch, metrics, lr, seconds); the whole table is rewritten each epoch."""
+    """One row per epoch (epoch, metrics, lr, seconds); the whole table is rewritten each epoch.
+
+    `seconds` is the wall time from the previous epoch's end (or the start of training) to this
+    one's: the steps, validation and every callback's epoch-end work, ours included.
+    """
 
     def __init__(self, rows: list[dict[str, Any]], write: Callable[[list[dict[str, Any]]], None],
                  reporter: Reporter) -> None:
         super().__init__()
         self.rows, self.write, self.reporter = rows, write, reporter
-        self._t0 = time.perf_counter()
+        self._since = time.perf_counter()
 
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._t0 = time.perf_counter()
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._since = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        now = time.perf_counter()
         row: dict[str, Any] = {"epoch": epoch + 1}
         for key, value in (logs or {}).items():
             if key != "lr":
                 row[key] = float(value)
         row["lr"] = current_lr(self.model)
-        row["seconds"] = round(time.perf_counter() - self._t0, 4)
+        row["seconds"] = round(now - self._since, 4)
+        self._since = now
         self.rows[:] = [r for r in self.rows if int(r["epoch"]) < epoch + 1] + [row]
         self.write(self.rows)
         self.reporter.epoch_end(row)
@@ -106,30 +111,6 @@ class Checkpoints(keras.callbacks.Callback):
         self.last_write = time.monotonic()
 
 
-class NanGuard(keras.callbacks.Callback):
-    """Stops at the first non-finite loss and says which epoch and batch.
-
-    It raises instead of setting `stop_training`, so the partial epoch never reaches the
-    epoch-end callbacks: no metrics row, backup or checkpoint is written from NaN weights.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._supports_tf_logs = True
-        self.epoch = 0
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        loss = (logs or {}).get("loss")
-        if loss is not None and not bool(tf.math.is_finite(loss)):
-            raise runtime_error(
-                f"training diverged: the loss became {float(loss)} at epoch {self.epoch + 1}, "
-                f"batch {batch + 1}; the last good checkpoint is kept",
-                "lower compile.optimizer.learning_rate (e.g. by 10x) and run again")
-
-
 class Interrupted(Exception):
     """Training was stopped by SIGINT or SIGTERM."""
 
@@ -139,8 +120,13 @@ class Interrupted(Exception):
 
 
 class StopOnSignal(keras.callbacks.Callback):
-    """SIGINT / SIGTERM while `deferring` stop training after the running batch, so no step or
-    file write is cut in half; otherwise (and on a second signal) they stop at once."""
+    """SIGINT / SIGTERM while `deferring` stop training after the running step, so no step or
+    file write is cut in half; otherwise (and on a second signal) they stop at once.
+
+    The handler only asks Keras to stop (`stop_training`, which fit checks after every step);
+    the unfinished epoch is then dropped here, first among the callbacks, before validation or
+    any epoch-end write sees it. Must be the first callback.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -166,18 +152,21 @@ class StopOnSignal(keras.callbacks.Callback):
             yield
         finally:
             self.deferring = False
+        self.check()  # a signal during the last epoch's end: fit returned normally
 
     def _handle(self, signum: int, frame: Any) -> None:
         first = self.signum is None
         self.signum = signum
         if not (first and self.deferring):
             raise Interrupted(signum)
+        if self.model is not None:
+            self.model.stop_training = True
 
-    def _check(self, *args: Any) -> None:
+    def check(self, *args: Any) -> None:
         if self.signum is not None:
             raise Interrupted(self.signum)
 
-    on_epoch_begin = on_train_batch_end = on_test_batch_end = _check
+    on_epoch_begin = on_epoch_end = on_test_begin = check
 
 
 # What Keras' callbacks (and ours) reset in on_train_begin and a resumed run needs back.
@@ -187,6 +176,7 @@ RESUMABLE = {
     "Checkpoints": ("best", "best_epoch", "pending"),
 }
 KEPT_ENTRIES = 2
+BACKUP_BUDGET = 0.02  # the most of the training time backups may take
 STATE_FILE = "state.json"
 
 
@@ -220,16 +210,25 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
     counters, best values and best weights of early stopping, LR plateaus and best.keras.
 
     That state goes to state.json next to the backup *before* each backup is written, keeping
-    the last two epochs, so whichever epoch a kill leaves in the backup, its state is there.
+    the last two backups, so whichever epoch a kill leaves in the backup, its state is there.
     Must come after those callbacks in the list: it snapshots their epoch-end state and
     overrides what their on_train_begin reset. The backup outlives fit (the run deletes it once
     everything is written), so a kill between fit and the final files still resumes.
+
+    Backups cost at most BACKUP_BUDGET of the training time: an epoch is backed up once the
+    training since the last backup took 1/BACKUP_BUDGET times what that backup cost, and always
+    at the end. Epochs of a second or more are all backed up; on epochs of milliseconds a kill
+    loses at most a second or two. In a multi-worker run every worker must save at the same
+    epochs (saving runs collective ops), so no clock decides: every epoch is backed up.
     """
 
-    def __init__(self, backup_dir: str, callbacks: list[Any]) -> None:
+    def __init__(self, backup_dir: str, callbacks: list[Any], every_epoch: bool = False) -> None:
         super().__init__(backup_dir, delete_checkpoint=False)
         self.folder = Path(backup_dir)
         self.tracked = {type(c).__name__: c for c in callbacks if type(c).__name__ in RESUMABLE}
+        self.every_epoch = every_epoch
+        self._cost = 0.0
+        self._since = time.monotonic()
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         super().on_train_begin(logs)
@@ -248,8 +247,13 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
                     callback.best_weights = [npz[k] for k in npz.files]
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self._write_state(epoch + 1)
-        super().on_epoch_end(epoch, logs)
+        last = epoch + 1 >= self.params["epochs"] or self.model.stop_training
+        if self.every_epoch or last or time.monotonic() - self._since >= self._cost / BACKUP_BUDGET:
+            started = time.monotonic()
+            self._write_state(epoch + 1)
+            super().on_epoch_end(epoch, logs)
+            self._since = time.monotonic()
+            self._cost = self._since - started
 
     def _write_state(self, epochs_done: int) -> None:
         callbacks = {}
@@ -263,7 +267,8 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
                     write_with(target, lambda tmp, w=weights: np.savez(tmp, *w))
             callbacks[name] = state
         entries = _read_states(self.folder)
-        entries[str(epochs_done)] = {"stop": bool(self.model.stop_training),
+        early_stopping = self.tracked.get("EarlyStopping")
+        entries[str(epochs_done)] = {"stop": bool(getattr(early_stopping, "stopped_epoch", 0)),
                                      "callbacks": callbacks}
         self._keep(dict(sorted(entries.items(), key=lambda kv: int(kv[0]))[-KEPT_ENTRIES:]))
 
@@ -277,17 +282,17 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
 
 
 class ProgressBridge(keras.callbacks.Callback):
-    """Counts steps for the display; keeps logs as tensors so it forces no device sync."""
+    """Lets the display poll the steps the running epoch has done (Keras' step counter, a
+    variable the compiled step increments), so no batch hook runs and no step waits on it."""
 
     def __init__(self, reporter: Reporter) -> None:
         super().__init__()
-        self._supports_tf_logs = True
         self.reporter = reporter
-        self.steps = 0
+        self.epoch_start = 0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        counter = self.model._train_counter
+        self.reporter.watch_steps(lambda: int(counter.numpy()) - self.epoch_start)
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self.steps = 0
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        self.steps = batch + 1
-        self.reporter.batch_end(self.steps)
+        self.epoch_start = int(self.model._train_counter.numpy())

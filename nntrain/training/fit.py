@@ -14,9 +14,11 @@ from nntrain.device.setup import DeviceSetup
 from nntrain.model.build import build_model
 from nntrain.model.compile import compile_model
 from nntrain.model.perceptron import compile_perceptron
-from nntrain.training.callbacks import (Checkpoints, MetricsLog, NanGuard, ProgressBridge,
+from nntrain.training.callbacks import (Checkpoints, MetricsLog, ProgressBridge,
                                         ResumableBackup, StopOnSignal, backed_up_epochs,
                                         resume_state)
+from nntrain.training.divergence import (NanGuard, checks_in_graph, diverged_at,
+                                         guard_train_step, is_divergence)
 from nntrain.training.preflight import check_inputs, check_labels, check_one_batch
 from nntrain.training.report import Reporter
 
@@ -41,6 +43,7 @@ def build_and_compile(config: Config, device: DeviceSetup, fold: Fold) -> Any:
             compile_perceptron(model, jit_compile=device.jit_compile)
         else:
             compile_model(model, config.compile, jit_compile=device.jit_compile)
+            guard_train_step(model)
     check_inputs(model, fold.train.x, config.model.type == "functional")
     if config.compile is not None:
         check_labels(model, fold.train.y, config.compile)
@@ -56,16 +59,18 @@ def _monitor(name: str, has_validation: bool, reporter: Reporter, what: str) -> 
 
 
 def callbacks_for(config: Config, has_validation: bool, out: FoldOutputs, reporter: Reporter,
-                  stop: StopOnSignal, multi_worker: bool = False) -> list[Any]:
-    """Order matters: Checkpoints' last.keras is written before EarlyStopping restores the best
-    weights at train end, and ResumableBackup comes last (see its docstring).
+                  stop: StopOnSignal, multi_worker: bool = False,
+                  nan_check_per_batch: bool = False) -> list[Any]:
+    """Order matters: StopOnSignal comes first, Checkpoints' last.keras is written before
+    EarlyStopping restores the best weights at train end, and ResumableBackup comes last (see
+    their docstrings).
 
     In a multi-worker run every worker must save at the same epochs (saving runs collective
     ops; a worker saving alone fails the next step), so no clock may decide when: checkpoints
     are written every epoch there.
     """
     cb = config.callbacks
-    callbacks: list[Any] = [stop, NanGuard()]
+    callbacks: list[Any] = [stop] + ([NanGuard()] if nan_check_per_batch else [])
     if cb.checkpoint is not None:
         monitor = _monitor(cb.checkpoint.monitor, has_validation, reporter, "checkpoint")
         every = 0.0 if multi_worker else cb.checkpoint.every_seconds
@@ -85,7 +90,7 @@ def callbacks_for(config: Config, has_validation: bool, out: FoldOutputs, report
             profile_batch=0))
     callbacks.append(MetricsLog(out.rows, out.write_metrics, reporter))
     callbacks.append(ProgressBridge(reporter))
-    callbacks.append(ResumableBackup(out.backup_dir, callbacks))
+    callbacks.append(ResumableBackup(out.backup_dir, callbacks, every_epoch=multi_worker))
     return callbacks
 
 
@@ -121,7 +126,7 @@ def training_stream(split: Split, batch_size: int, shuffle: bool, seed: int,
 def train(model: Any, config: Config, fold: Fold, out: FoldOutputs, reporter: Reporter,
           seed: int, stop: StopOnSignal) -> Any:
     """model.fit from where the backup left off (epoch 0 without one), stopping cleanly on
-    signals; raises our error when the loss diverges."""
+    signals; raises our error when the loss diverges (see training.divergence)."""
     t = config.train
     steps = t.steps_per_epoch or -(-len(fold.train) // t.batch_size)
     done = backed_up_epochs(out.backup_dir)
@@ -133,13 +138,19 @@ def train(model: Any, config: Config, fold: Fold, out: FoldOutputs, reporter: Re
     train_ds = training_stream(fold.train, t.batch_size, t.shuffle, seed, done * steps)
     val_ds = to_dataset(fold.validation, t.batch_size) if fold.validation is not None else None
     multi_worker = isinstance(model.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy)
-    callbacks = callbacks_for(config, val_ds is not None, out, reporter, stop, multi_worker)
+    per_batch = config.compile is not None and not checks_in_graph(model)
+    callbacks = callbacks_for(config, val_ds is not None, out, reporter, stop, multi_worker,
+                              per_batch)
     reporter.fit_start(t.epochs, steps, done, fold.index)
     try:
         with stop.deferred():
             history = model.fit(train_ds, validation_data=val_ds, epochs=epochs,
                                 steps_per_epoch=steps, class_weight=t.class_weight,
                                 callbacks=callbacks, verbose=0)
+    except tf.errors.InvalidArgumentError as exc:
+        if is_divergence(exc):
+            raise diverged_at(model, steps) from None
+        raise
     finally:
         reporter.fit_end(out.rows)
     return history

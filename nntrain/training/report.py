@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -14,8 +15,9 @@ class Reporter:
     def fit_start(self, epochs: int, steps: int | None, initial_epoch: int, fold: int | None) -> None:
         """Training of one model begins."""
 
-    def batch_end(self, steps_done: int) -> None:
-        """Called once per executed step; must stay cheap."""
+    def watch_steps(self, steps_done: Callable[[], int]) -> None:
+        """Training began; `steps_done()` reads the running epoch's steps (poll it, from any
+        thread, a few times a second: each call reads a device variable)."""
 
     def epoch_end(self, row: dict[str, Any]) -> None:
         """One finished epoch: the metrics.csv row."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.conftest import run_cli
 
@@ -24,13 +25,18 @@ callbacks: {checkpoint: {monitor: loss, every_seconds: 0}}
 """
 
 
-def test_divergence_stops_at_once_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
+@pytest.mark.parametrize("xla", [False, True], ids=["check-in-graph", "xla-per-batch-check"])
+def test_divergence_stops_at_once_and_keeps_the_last_good_checkpoint(tmp_path: Path,
+                                                                     xla: bool) -> None:
+    """Without XLA the check is compiled into the step; XLA on CPU drops it, so a per-batch
+    callback does it there. Both must stop at the same batch."""
     from nntrain.device.engine import keras
 
     (tmp_path / "line.csv").write_text("x,y\n1,1\n2,2\n3,3\n")
     (tmp_path / "diverge.yaml").write_text(CONFIG)
     run = tmp_path / "run"
-    result = run_cli("fit", "diverge.yaml", "--run-dir", run, cwd=tmp_path)
+    result = run_cli("fit", "diverge.yaml", "--run-dir", run,
+                     "--set", f"device.jit_compile={str(xla).lower()}", cwd=tmp_path)
     message = " ".join(result.stderr.split())
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr

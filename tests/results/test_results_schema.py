@@ -44,6 +44,16 @@ def test_every_shipped_config_validates(validator: jsonschema.Draft202012Validat
     assert _errors(validator, data) == []
 
 
+@pytest.mark.parametrize("path", [p for p in SHIPPED if p.parts[-2] != "templates"],
+                         ids=lambda p: str(p.relative_to(REPO)))
+def test_every_shipped_config_points_its_editor_at_the_schema(path: Path) -> None:
+    """The first line is the YAML language server's, and its relative path resolves."""
+    first = path.read_text().splitlines()[0]
+    prefix = "# yaml-language-server: $schema="
+    assert first.startswith(prefix), first
+    assert (path.parent / first[len(prefix):]).resolve() == REPO / "nntrain.schema.json"
+
+
 def _xor() -> dict[str, Any]:
     data, _ = read_yaml_file(REPO / "configs/tiny/xor.yaml")
     return data
