@@ -24,8 +24,12 @@ def _fsync_dir(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary path in the same folder (same suffix) that replaces `target` on success."""
+def atomic_path(target: Path, durable: bool = True) -> Iterator[Path]:
+    """A temporary path in the same folder (same suffix) that replaces `target` on success.
+
+    The rename alone makes the write atomic for a killed process; `durable` also syncs it to
+    disk, against a power cut (milliseconds per write: too much for a file rewritten every
+    epoch of a fast model, whose rows a resumed run redoes anyway)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}",
@@ -35,17 +39,19 @@ def atomic_path(target: Path) -> Iterator[Path]:
     os.chmod(tmp_path, 0o666 & ~_UMASK)
     try:
         yield tmp_path
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
+        if durable:
+            with open(tmp_path, "rb+") as fh:
+                os.fsync(fh.fileno())
         os.replace(tmp_path, target)
-        _fsync_dir(target.parent)
+        if durable:
+            _fsync_dir(target.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
 
 
-def write_text(target: Path, text: str) -> None:
-    with atomic_path(target) as tmp:
+def write_text(target: Path, text: str, durable: bool = True) -> None:
+    with atomic_path(target, durable) as tmp:
         tmp.write_text(text)
 
 

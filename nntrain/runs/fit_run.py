@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import importlib
 import io
 import os
 import shutil
@@ -10,6 +11,7 @@ import signal
 import socket
 import statistics
 import tempfile
+import threading
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,6 @@ from nntrain.data import Fold, prepare
 from nntrain.device.engine import keras
 from nntrain.device.setup import DeviceSetup, setup_device
 from nntrain.errors import NntrainError
-from nntrain.results.curves import write_curves
 from nntrain.runs.run_dir import (STATUS_FAILED, STATUS_FINISHED, STATUS_INTERRUPTED,
                                   STATUS_RUNNING, RunDir)
 from nntrain.runs.atomic import remove_leftovers, write_with
@@ -168,6 +169,9 @@ def run_fit(loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = Non
     reporter.note(f"run directory: {run.root}" if device.is_chief else
                   f"{device.role}: the chief writes the run directory (scratch here: {run.root})")
     stop = StopOnSignal()
+    # matplotlib takes about a second to import; do it while TensorFlow trains, not after
+    threading.Thread(target=importlib.import_module, args=("nntrain.results.curves",),
+                     daemon=True).start()
     try:
         with stop.installed():
             rows, summary = _fit_all(config, device, folds, first_model, run, reporter, stop)
@@ -182,6 +186,8 @@ def run_fit(loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = Non
         run.set_status(STATUS_FAILED, message=f"{type(exc).__name__}: {exc}")
         raise
     run.set_status(STATUS_FINISHED, epochs_done=len(rows), eval=summary)
+    from nntrain.results.curves import write_curves
+
     write_curves(run.root)
     for backup in run.root.rglob("backup"):
         shutil.rmtree(backup, ignore_errors=True)

@@ -72,9 +72,10 @@ class RunDir:
         self.write_json(self.eval_json, metrics)
 
     def write_metrics(self, rows: list[dict[str, Any]]) -> None:
-        self.write_table(self.metrics_csv, rows)
+        """Rewritten every epoch, so not synced to disk each time (see atomic_path)."""
+        self.write_table(self.metrics_csv, rows, durable=False)
 
-    def write_table(self, path: Path, rows: list[dict[str, Any]]) -> None:
+    def write_table(self, path: Path, rows: list[dict[str, Any]], durable: bool = True) -> None:
         columns: list[str] = []
         for row in rows:
             columns += [c for c in row if c not in columns]
@@ -82,7 +83,7 @@ class RunDir:
         writer = csv.DictWriter(buf, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
-        write_text(path, buf.getvalue())
+        write_text(path, buf.getvalue(), durable)
 
     def save_model(self, model: Any, path: Path | None = None) -> None:
         write_with(path or self.model_path, lambda tmp: model.save(tmp, overwrite=True))

@@ -246,11 +246,17 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
                 with np.load(self.folder / state["weights"]) as npz:
                     callback.best_weights = [npz[k] for k in npz.files]
 
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        """Keras stores the epoch in the backup's variable here; only epochs that are backed
+        up need it (on_epoch_end), which saves a device write per epoch."""
+        self._current_epoch = epoch
+
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         last = epoch + 1 >= self.params["epochs"] or self.model.stop_training
         if self.every_epoch or last or time.monotonic() - self._since >= self._cost / BACKUP_BUDGET:
             started = time.monotonic()
             self._write_state(epoch + 1)
+            self._training_state._ckpt_saved_epoch.assign(epoch)
             super().on_epoch_end(epoch, logs)
             self._since = time.monotonic()
             self._cost = self._since - started
@@ -283,16 +289,13 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
 
 class ProgressBridge(keras.callbacks.Callback):
     """Lets the display poll the steps the running epoch has done (Keras' step counter, a
-    variable the compiled step increments), so no batch hook runs and no step waits on it."""
+    variable the compiled step increments and fit resets), so no callback runs per batch or
+    reads a device value per epoch."""
 
     def __init__(self, reporter: Reporter) -> None:
         super().__init__()
         self.reporter = reporter
-        self.epoch_start = 0
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        counter = self.model._train_counter
-        self.reporter.watch_steps(lambda: int(counter.numpy()) - self.epoch_start)
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self.epoch_start = int(self.model._train_counter.numpy())
+        counter, steps = self.model._train_counter, self.params["steps"]
+        self.reporter.watch_steps(lambda: int(counter.numpy()) % steps)
