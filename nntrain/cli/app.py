@@ -38,8 +38,11 @@ def _guard(fn: Callable[[], T]) -> T:
     try:
         return fn()
     except NntrainError as exc:
-        label = "config error" if exc.exit_code == 2 else "error"
-        err.print(f"[bold red]{label}:[/bold red] {exc.render()}", soft_wrap=True)
+        label = {2: "config error"}.get(exc.exit_code, "error")
+        style = "bold red"
+        if exc.exit_code >= 128:  # stopped by a signal the user sent: not a failure
+            label, style = "stopped", "bold yellow"
+        err.print(f"[{style}]{label}:[/{style}] {exc.render()}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/yellow]")

@@ -48,10 +48,12 @@ def is_divergence(exc: Exception) -> bool:
     return isinstance(exc, tf.errors.InvalidArgumentError) and MARKER in str(exc)
 
 
-def diverged_at(model: Any, steps_per_epoch: int) -> NntrainError:
-    """The failing step is the first the optimizer did not apply."""
+def diverged_at(model: Any, steps_per_epoch: int, exc: Exception) -> NntrainError:
+    """The failing step is the first the optimizer did not apply; check_numerics' message ends
+    with "Tensor had NaN values" (or Inf)."""
     step = int(model.optimizer.iterations.numpy())
-    return diverged(step // steps_per_epoch + 1, step % steps_per_epoch + 1)
+    loss = "nan" if "NaN" in str(exc) else "inf" if "Inf" in str(exc) else "not finite"
+    return diverged(step // steps_per_epoch + 1, step % steps_per_epoch + 1, loss)
 
 
 class NanGuard(keras.callbacks.Callback):

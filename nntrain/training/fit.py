@@ -149,7 +149,7 @@ def train(model: Any, config: Config, fold: Fold, out: FoldOutputs, reporter: Re
                                 callbacks=callbacks, verbose=0)
     except tf.errors.InvalidArgumentError as exc:
         if is_divergence(exc):
-            raise diverged_at(model, steps) from None
+            raise diverged_at(model, steps, exc) from None
         raise
     finally:
         reporter.fit_end(out.rows)
