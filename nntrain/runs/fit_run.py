@@ -121,11 +121,19 @@ def _fit_all(config: Config, device: DeviceSetup, folds: list[Fold], first_model
     return rows, summary
 
 
+def _write_curves(run: RunDir) -> None:
+    """The epochs a run has, drawn: when it finishes, and when a signal or a divergence ends it."""
+    from nntrain.results.curves import write_curves  # imported by a thread while training ran
+
+    write_curves(run.root)
+
+
 def _interrupted(run: RunDir, signum: int) -> NntrainError:
     name = signal.Signals(signum).name
     # What a resume continues from; None: k-fold (a backup per fold) or no epoch backed up yet
     done = backed_up_epochs(str(run.backup_dir)) if run.backup_dir.is_dir() else None
     run.set_status(STATUS_INTERRUPTED, signal=name, epochs_done=done)
+    _write_curves(run)
     after = f" after {done} completed epoch(s)" if done else ""
     return NntrainError(f"stopped by {name}{after}; the run is kept in {run.root}", 128 + signum,
                         hint=f"continue it with: nntrain fit --resume {run.root}")
@@ -181,14 +189,13 @@ def run_fit(loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = Non
         raise _interrupted(run, signal.SIGINT) from None
     except NntrainError as exc:
         run.set_status(STATUS_FAILED, message=exc.render())
+        _write_curves(run)
         raise
     except Exception as exc:
         run.set_status(STATUS_FAILED, message=f"{type(exc).__name__}: {exc}")
         raise
     run.set_status(STATUS_FINISHED, epochs_done=len(rows), eval=summary)
-    from nntrain.results.curves import write_curves
-
-    write_curves(run.root)
+    _write_curves(run)
     for backup in run.root.rglob("backup"):
         shutil.rmtree(backup, ignore_errors=True)
     return FitResult(run, rows, summary, device.is_chief)

@@ -99,6 +99,7 @@ def test_sigint_and_sigterm_stop_cleanly_and_the_run_resumes(
         status = _status(run)
         assert status["status"] == "interrupted" and status["signal"] == sig.name
         assert (run / "checkpoints" / "last.keras").is_file()
+        assert (run / "curves.png").stat().st_size > 0  # the epochs so far, drawn
         assert_intact(run)
     # Giving the same config and --run-dir again continues the interrupted run.
     proc = start_cli("fit", "config.yaml", "--run-dir", run, cwd=tmp_path)

@@ -46,6 +46,7 @@ def test_divergence_stops_at_once_and_keeps_the_last_good_checkpoint(tmp_path: P
     assert f"at epoch {epochs + 1}, batch 1" in message, message
     assert "learning_rate" in message
     assert json.loads((run / "status.json").read_text())["status"] == "failed"
+    assert (run / "curves.png").stat().st_size > 0  # the epochs before it diverged, drawn
     assert not (run / "model.keras").exists()
     for name in ("last.keras", "best.keras"):
         weights = keras.models.load_model(run / "checkpoints" / name).get_weights()
