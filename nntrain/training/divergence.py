@@ -1,8 +1,8 @@
 """Stop at the first non-finite loss, say where, and never apply the update it produced.
 
 The check runs inside the compiled train step (tf.debugging.check_numerics ahead of the
-optimizer's update), so it costs no host round trip per step. XLA on CPU drops that op, so a
-model compiled with XLA there is watched by the per-batch NanGuard callback instead.
+optimizer's update), so it costs no host round trip per step. Where it cannot (see
+checks_in_graph) the per-batch NanGuard callback watches the loss instead.
 """
 
 from __future__ import annotations
@@ -40,7 +40,11 @@ def guard_train_step(model: Any) -> None:
 
 
 def checks_in_graph(model: Any) -> bool:
-    """False where XLA would drop the check (XLA on a non-GPU device)."""
+    """False where XLA would drop the check (XLA on a non-GPU device), and across machines: a
+    worker whose own loss failed the check would stop alone and leave the others waiting in
+    the next all-reduce, while the per-batch callback reads the loss all workers share."""
+    if isinstance(model.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return False
     return not model.jit_compile or bool(tf.config.list_logical_devices("GPU"))
 
 

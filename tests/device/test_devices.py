@@ -82,6 +82,42 @@ def test_multi_worker_two_processes_leave_one_run_directory(tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]
 
 
+DIVERGING = """\
+name: diverge
+seed: 1
+data: {source: csv, path: line.csv, target: y}
+model:
+  input_shape: [1]
+  layers: [{type: Dense, units: 1}]
+compile: {optimizer: {type: SGD, learning_rate: 10}, loss: mse}
+train: {batch_size: 4, epochs: 100}
+"""
+
+
+def test_multi_worker_divergence_stops_every_worker_at_the_same_batch(tmp_path: Path) -> None:
+    """Both workers stop, exit 1 and name the same epoch and batch; none is left waiting in
+    an all-reduce for a worker that stopped alone."""
+    (tmp_path / "line.csv").write_text("x,y\n1,1\n2,2\n3,3\n4,4\n")
+    (tmp_path / "diverge.yaml").write_text(DIVERGING)
+    workers = [f"127.0.0.1:{p}" for p in free_ports(2)]
+    env = {**os.environ, **WIDE, "NNTRAIN_DEBUG": "", "TF_CONFIG": ""}
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "nntrain", "fit", "diverge.yaml",
+         "--set", "device.strategy=multi_worker", "--set", f"device.workers=[{','.join(workers)}]",
+         "--set", f"device.task_index={i}", "--set", "device.worker_timeout=120",
+         "--set", f"output.dir={tmp_path / 'runs'}"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    where = set()
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 1, out + err
+        found = re.search(r"training diverged: the loss became \S+ at (epoch \d+, batch \d+)", err)
+        assert found, out + err
+        where.add(found.group(1))
+    assert len(where) == 1, where
+
+
 def test_multi_worker_names_the_worker_that_never_came_up(tmp_path: Path) -> None:
     me, missing = (f"127.0.0.1:{p}" for p in free_ports(2))
     started = time.monotonic()
