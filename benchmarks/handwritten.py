@@ -59,6 +59,21 @@ class EpochTimes(keras.callbacks.Callback):
         self.since = now
 
 
+def plot_curves(history: dict, path: str) -> None:
+    """What the notes do after every experiment: one panel per metric."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(history), figsize=(5 * len(history), 4))
+    for ax, (name, values) in zip(axes, history.items()):
+        ax.plot(range(1, len(values) + 1), values, label=name)
+        ax.set_xlabel("epoch")
+        ax.legend()
+    fig.savefig(path)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("workload", choices=["cnn", "mlp", "lstm", "xor"])
@@ -67,6 +82,8 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--numpy", action="store_true", help="feed NumPy arrays instead of tf.data")
     ap.add_argument("--save", help="save the model here at the end (whole-process runs)")
+    ap.add_argument("--outputs", help="also write what a run of nntrain shows here: TensorBoard "
+                    "events, metrics.csv (CSVLogger) and curves.png (matplotlib)")
     args = ap.parse_args()
 
     keras.utils.set_random_seed(1)
@@ -76,15 +93,21 @@ def main() -> None:
     lr = 0.05 if args.workload == "xor" else 0.001
     model.compile(keras.optimizers.Adam(lr), LOSS[args.workload], ["accuracy"])
     timer = EpochTimes()
+    callbacks = [timer]
+    if args.outputs:
+        callbacks += [keras.callbacks.TensorBoard(os.path.join(args.outputs, "tensorboard")),
+                      keras.callbacks.CSVLogger(os.path.join(args.outputs, "metrics.csv"))]
     if args.numpy:
-        model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, verbose=0,
-                  callbacks=[timer])
+        history = model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, verbose=0,
+                            callbacks=callbacks)
     else:
         ds = (tf.data.Dataset.from_tensor_slices((x, y)).cache().shuffle(len(x), seed=1)
               .batch(args.batch_size).prefetch(tf.data.AUTOTUNE))
-        model.fit(ds, epochs=args.epochs, verbose=0, callbacks=[timer])
+        history = model.fit(ds, epochs=args.epochs, verbose=0, callbacks=callbacks)
     if args.save:
         model.save(args.save)
+    if args.outputs:
+        plot_curves(history.history, os.path.join(args.outputs, "curves.png"))
     print(json.dumps({"epoch_seconds": timer.times, "n": len(x)}))
 
 
