@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, assert_no_traceback, run_cli
+from tests.reliability.test_nan import CONFIG as DIVERGING_CONFIG
 
 XOR = REPO / "configs" / "tiny" / "xor.yaml"
 WIDE = {"COLUMNS": "200"}  # one line per message, so the tests can read it
@@ -52,22 +53,30 @@ def test_mirrored_over_two_logical_cpus_trains_with_two_replicas(tmp_path: Path)
     assert (tmp_path / "run" / "model.keras").is_file()
 
 
-def test_multi_worker_two_processes_leave_one_run_directory(tmp_path: Path) -> None:
+def fit_two_workers(config: Path | str, tmp_path: Path, *sets: str
+                    ) -> list[tuple[subprocess.Popen[str], str, str]]:
+    """`nntrain fit` as worker 0 and 1 of a multi-worker run on 127.0.0.1, run in tmp_path:
+    each process with its stdout and stderr."""
     workers = [f"127.0.0.1:{p}" for p in free_ports(2)]
     env = {**os.environ, **WIDE, "NNTRAIN_DEBUG": "", "TF_CONFIG": ""}
-    started = time.monotonic()
     procs = [subprocess.Popen(
-        [sys.executable, "-m", "nntrain", "fit", str(XOR), "--set", "train.epochs=2",
+        [sys.executable, "-m", "nntrain", "fit", str(config),
+         *[a for s in sets for a in ("--set", s)],
          "--set", "device.strategy=multi_worker", "--set", f"device.workers=[{','.join(workers)}]",
          "--set", f"device.task_index={i}", "--set", "device.worker_timeout=120",
          "--set", f"output.dir={tmp_path / 'runs'}"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for i in range(2)]
-    outs = [p.communicate(timeout=300) for p in procs]
+    return [(p, *p.communicate(timeout=300)) for p in procs]
+
+
+def test_multi_worker_two_processes_leave_one_run_directory(tmp_path: Path) -> None:
+    started = time.monotonic()
+    procs = fit_two_workers(XOR, tmp_path, "train.epochs=2")
     print(f"multi-worker fit, 2 processes: {time.monotonic() - started:.1f} s")
-    for p, (out, err) in zip(procs, outs):
+    for p, out, err in procs:
         assert p.returncode == 0, out + err
-    chief, other = outs[0][0], outs[1][0]
+    chief, other = procs[0][1], procs[1][1]
     assert "(worker 0 of 2 tasks, the chief)" in chief
     assert "worker 1 of 2 tasks: the chief writes the run directory" in other
     runs = list((tmp_path / "runs" / "xor").iterdir())
@@ -82,35 +91,13 @@ def test_multi_worker_two_processes_leave_one_run_directory(tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]
 
 
-DIVERGING = """\
-name: diverge
-seed: 1
-data: {source: csv, path: line.csv, target: y}
-model:
-  input_shape: [1]
-  layers: [{type: Dense, units: 1}]
-compile: {optimizer: {type: SGD, learning_rate: 10}, loss: mse}
-train: {batch_size: 4, epochs: 100}
-"""
-
-
 def test_multi_worker_divergence_stops_every_worker_at_the_same_batch(tmp_path: Path) -> None:
     """Both workers stop, exit 1 and name the same epoch and batch; none is left waiting in
     an all-reduce for a worker that stopped alone."""
     (tmp_path / "line.csv").write_text("x,y\n1,1\n2,2\n3,3\n4,4\n")
-    (tmp_path / "diverge.yaml").write_text(DIVERGING)
-    workers = [f"127.0.0.1:{p}" for p in free_ports(2)]
-    env = {**os.environ, **WIDE, "NNTRAIN_DEBUG": "", "TF_CONFIG": ""}
-    procs = [subprocess.Popen(
-        [sys.executable, "-m", "nntrain", "fit", "diverge.yaml",
-         "--set", "device.strategy=multi_worker", "--set", f"device.workers=[{','.join(workers)}]",
-         "--set", f"device.task_index={i}", "--set", "device.worker_timeout=120",
-         "--set", f"output.dir={tmp_path / 'runs'}"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for i in range(2)]
-    outs = [p.communicate(timeout=300) for p in procs]
+    (tmp_path / "diverge.yaml").write_text(DIVERGING_CONFIG)
     where = set()
-    for p, (out, err) in zip(procs, outs):
+    for p, out, err in fit_two_workers("diverge.yaml", tmp_path, "train.batch_size=4"):
         assert p.returncode == 1, out + err
         found = re.search(r"training diverged: the loss became \S+ at (epoch \d+, batch \d+)", err)
         assert found, out + err
