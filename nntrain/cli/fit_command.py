@@ -4,10 +4,8 @@ show where it went. Decided here, without TensorFlow, so these answers come fast
 from __future__ import annotations
 
 import os
-import socket
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
@@ -15,15 +13,8 @@ from nntrain.cli.progress import RichReporter, history_table, metrics_table
 from nntrain.config.load import LoadedConfig, load_config
 from nntrain.errors import NntrainError
 from nntrain.runs.atomic import TEMP_GLOB
-from nntrain.runs.run_dir import STATUS_FINISHED, STATUS_RUNNING, RunDir
-
-
-def _differences(a: Any, b: Any, path: str = "") -> list[str]:
-    """Dotted paths where two plain config trees differ."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in dict.fromkeys([*a, *b])
-                for d in _differences(a.get(k), b.get(k), f"{path}.{k}" if path else str(k))]
-    return [] if a == b else [path or "(the whole config)"]
+from nntrain.results.compare import config_differences
+from nntrain.runs.run_dir import STATUS_FINISHED, STATUS_RUNNING, RunDir, writer_alive
 
 
 def _existing_run(run_dir: Path, loaded: LoadedConfig, allow_unsafe: bool) -> RunDir | None:
@@ -37,7 +28,8 @@ def _existing_run(run_dir: Path, loaded: LoadedConfig, allow_unsafe: bool) -> Ru
     theirs = run.read_config(allow_unsafe)
     if ("seed",) not in loaded.source.values:  # a drawn seed: adopt the run's
         loaded.config.seed = theirs.seed
-    differ = _differences(loaded.config.model_dump(mode="json"), theirs.model_dump(mode="json"))
+    differ = [path for path, _ in config_differences(
+        [loaded.config.model_dump(mode="json"), theirs.model_dump(mode="json")])]
     if differ:
         raise NntrainError(f"{run_dir} holds a run of a different config (it differs in "
                            f"{', '.join(differ[:3])})", path="--run-dir",
@@ -46,27 +38,14 @@ def _existing_run(run_dir: Path, loaded: LoadedConfig, allow_unsafe: bool) -> Ru
     return run
 
 
-def _alive(status: dict[str, Any]) -> bool:
-    """Whether the process that wrote a 'running' status still runs (on this machine)."""
-    pid = status.get("pid")
-    if not isinstance(pid, int) or status.get("host") != socket.gethostname():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return pid != os.getpid()
-
-
 def _should_continue(run: RunDir, console: Console) -> bool:
     status = run.read_status()
     if status.get("status") == STATUS_FINISHED:
         console.print(f"[green]{run.root} is already finished[/green] "
                       f"({status.get('epochs_done', '?')} epochs); nothing to do")
         return False
-    if status.get("status") == STATUS_RUNNING and _alive(status):
+    if (status.get("status") == STATUS_RUNNING and writer_alive(status)
+            and status["pid"] != os.getpid()):
         raise NntrainError(f"{run.root} is being trained right now by process "
                            f"{status['pid']}", 1, hint="wait for it, or stop it first")
     console.print(f"resuming {run.root} ({status.get('status', 'not started')})")

@@ -10,9 +10,10 @@ from rich.table import Table
 
 from nntrain.config.suggest import did_you_mean
 from nntrain.errors import NntrainError
-from nntrain.results.run_info import RunInfo, higher_is_better, is_number
+from nntrain.results.run_info import RunInfo, is_number
 from nntrain.results.runs_table import format_number
 from nntrain.runs.run_dir import RunDir
+from nntrain.training.monitor import higher_is_better
 
 MISSING = object()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -18,17 +17,11 @@ from typing import Any
 
 import yaml
 
-from nntrain.runs.run_dir import RunDir
+from nntrain.runs.run_dir import RunDir, writer_alive
+from nntrain.training.monitor import higher_is_better
 
 # metrics.csv columns that are bookkeeping, not metrics.
 NOT_METRICS = ("epoch", "lr", "seconds")
-# Name parts of metrics that are better when higher (what Keras' `mode: auto` infers).
-_RISING = ("acc", "auc", "precision", "recall", "f1", "fbeta", "iou", "r2", "true_")
-
-
-def higher_is_better(metric: str) -> bool:
-    base = metric.lower().removeprefix("val_").removeprefix("test_")
-    return any(part in base for part in _RISING)
 
 
 def is_number(value: Any) -> bool:
@@ -78,14 +71,8 @@ class RunInfo:
         """status.json's status, except that a 'running' run whose process has left this
         machine was killed (SIGKILL, out of memory, power loss): nothing could record that."""
         status = str(self.status.get("status", "unknown"))
-        pid, host = self.status.get("pid"), self.status.get("host")
-        if status == "running" and isinstance(pid, int) and host == socket.gethostname():
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return "killed"
-            except PermissionError:  # alive, someone else's
-                pass
+        if status == "running" and writer_alive(self.status) is False:
+            return "killed"
         return status
 
     @property

@@ -12,7 +12,8 @@ from rich.table import Table
 
 from nntrain.config.suggest import did_you_mean
 from nntrain.errors import NntrainError
-from nntrain.results.run_info import RunInfo, find_runs, higher_is_better, is_number
+from nntrain.results.run_info import RunInfo, find_runs, is_number
+from nntrain.training.monitor import higher_is_better
 
 STATUS_STYLE = {"finished": "green", "running": "yellow", "interrupted": "magenta",
                 "failed": "red", "killed": "red"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import socket
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +19,21 @@ from nntrain.runs.atomic import write_text, write_with
 
 STATUS_RUNNING, STATUS_FINISHED = "running", "finished"
 STATUS_INTERRUPTED, STATUS_FAILED = "interrupted", "failed"
+
+
+def writer_alive(status: dict[str, Any]) -> bool | None:
+    """Whether the process that wrote a status.json still runs; None where nothing can tell
+    (another machine's process, or no pid recorded)."""
+    pid = status.get("pid")
+    if not isinstance(pid, int) or status.get("host") != socket.gethostname():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        pass
+    return True
 
 
 class RunDir:

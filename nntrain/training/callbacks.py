@@ -19,6 +19,7 @@ import numpy as np
 
 from nntrain.device.engine import keras, tf
 from nntrain.runs.atomic import write_text, write_with
+from nntrain.training.monitor import higher_is_better
 from nntrain.training.report import Reporter
 
 
@@ -74,8 +75,7 @@ class Checkpoints(keras.callbacks.Callback):
         super().__init__()
         self.save, self.monitor, self.every_seconds = save, monitor, every_seconds
         if mode == "auto":
-            mode = "max" if any(w in monitor for w in ("acc", "auc", "precision", "recall", "f1")) \
-                else "min"
+            mode = "max" if higher_is_better(monitor) else "min"
         self.better = (lambda a, b: a > b) if mode == "max" else (lambda a, b: a < b)
         self.best: float | None = None
         self.best_epoch = 0
