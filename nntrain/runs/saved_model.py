@@ -26,15 +26,41 @@ class SavedModel:
 KERAS_PACKAGES = ("keras", "tf_keras", "builtins")
 
 
-def unsafe_contents(path: Path) -> list[str]:
+# The zip .keras format is the only one Keras loads in safe mode: tf-keras loads HDF5 files and
+# SavedModel folders through legacy paths that ignore safe_mode and run Lambda bytecode.
+ZIP_MAGIC = b"PK\x03\x04"
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+# config.json and metadata.json of a real model are kilobytes; a zip bomb inflates to gigabytes.
+MAX_CONFIG_BYTES = 64 * 2**20
+UNTRUSTED_HINT = "pass --allow-unsafe only if you trust where it came from"
+
+
+def model_format(path: Path) -> str:
+    """What a model file is, read from its content, never its name."""
+    if path.is_dir():
+        return "saved_model" if (path / "saved_model.pb").exists() else "folder"
+    if not path.is_file():
+        return "not a regular file"
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(ZIP_MAGIC) and zipfile.is_zipfile(path):
+        return "keras_zip"
+    return "hdf5" if head == HDF5_MAGIC else "unknown"
+
+
+FORMAT_NAMES = {
+    "saved_model": "a TensorFlow SavedModel folder",
+    "folder": "a folder",
+    "hdf5": "an HDF5 (.h5) model file",
+    "unknown": "not a Keras model file",
+}
+
+
+def unsafe_contents(archive: zipfile.ZipFile) -> list[str]:
     """What in a .keras file would run code when loaded: Lambda layers, and objects from
     modules outside Keras that are not registered serializables (Keras imports such a module
     by name, even in safe mode)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            stack: list[Any] = [json.loads(archive.read("config.json"))]
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return []  # not a readable .keras file: load_model says why
+    stack: list[Any] = [json.loads(archive.read("config.json"))]
     found: set[str] = set()
     while stack:
         node = stack.pop()
@@ -53,21 +79,47 @@ def unsafe_contents(path: Path) -> list[str]:
     return sorted(found)
 
 
+def check_keras_zip(path: Path) -> None:
+    """Refuse a .keras zip that is malformed, a decompression bomb, or would run code."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {info.filename: info for info in archive.infolist()}
+            if "config.json" not in members:
+                raise runtime_error(f"cannot load {path}: it is a zip file but not a Keras model "
+                                    "(no config.json inside)")
+            for name in ("config.json", "metadata.json"):
+                if name in members and members[name].file_size > MAX_CONFIG_BYTES:
+                    raise runtime_error(
+                        f"{path} was not loaded: its {name} would inflate to "
+                        f"{members[name].file_size / 2**20:.0f} MiB (a real model's is a few KB; "
+                        f"the limit is {MAX_CONFIG_BYTES // 2**20} MiB)")
+            unsafe = unsafe_contents(archive)
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise runtime_error(f"cannot load {path}: not a readable .keras file ({exc})") from None
+    if unsafe:
+        raise runtime_error(f"{path} contains code that would run when loading it "
+                            f"({', '.join(unsafe)}) and was not loaded", UNTRUSTED_HINT)
+
+
 def load_keras_model(path: Path, allow_unsafe: bool = False) -> Any:
     if not path.exists():
         raise NntrainError(f"model file not found: {path}", 1)
-    unsafe = [] if allow_unsafe else unsafe_contents(path)
-    if unsafe:
-        raise runtime_error(f"{path} contains code that would run when loading it "
-                            f"({', '.join(unsafe)}) and was not loaded",
-                            "pass --allow-unsafe only if you trust where it came from")
+    kind = model_format(path)
+    if not allow_unsafe:
+        if kind != "keras_zip" or path.suffix != ".keras":  # Keras takes its safe path only then
+            raise runtime_error(
+                f"{path} is {FORMAT_NAMES.get(kind, kind)}, not a zip .keras file, and was not "
+                "loaded: only .keras files (what nntrain and model.save('x.keras') write) load "
+                "safely; Keras loads other formats without its safe mode, so they can run code",
+                UNTRUSTED_HINT)
+        check_keras_zip(path)
     try:
         return keras.models.load_model(path, safe_mode=not allow_unsafe)
     except ValueError as exc:
         text = str(exc)
         if "safe_mode" in text or "lambda" in text.lower():
             raise runtime_error(f"{path} contains code (a Lambda layer) and was not loaded",
-                                "pass --allow-unsafe only if you trust where it came from") from None
+                                UNTRUSTED_HINT) from None
         raise runtime_error(f"cannot load {path}: {text.splitlines()[0]}") from None
     except OSError as exc:
         raise runtime_error(f"cannot load {path}: {exc}") from None
