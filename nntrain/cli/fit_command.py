@@ -72,7 +72,7 @@ def run_fit_command(config: Path | None, overrides: list[str], run_dir: Path | N
             run = _existing_run(run_dir, loaded, allow_unsafe)
     if run is not None and not _should_continue(run, console):
         return
-    from nntrain.runs.fit_run import run_fit  # TensorFlow only once the config is known good
+    from nntrain.workflows.fit import run_fit  # TensorFlow only once the config is known good
 
     reporter = RichReporter(console)
     result = run_fit(loaded, reporter, run_dir=run_dir, resume=run)

@@ -11,7 +11,7 @@ from nntrain.cli.progress import metrics_table
 
 def eval_command(target: Path, config: Path | None, overrides: list[str], allow_unsafe: bool,
                  console: Console) -> None:
-    from nntrain.runs.eval_run import run_eval
+    from nntrain.workflows.evaluate import run_eval
 
     result = run_eval(target, config, overrides, allow_unsafe)
     console.print(f"evaluated on the {result.split} data")
@@ -25,7 +25,7 @@ def eval_command(target: Path, config: Path | None, overrides: list[str], allow_
 
 def predict_command(target: Path, input_path: Path, output: Path | None, layer: str | None,
                     allow_unsafe: bool, console: Console) -> None:
-    from nntrain.runs.predict_run import run_predict
+    from nntrain.workflows.predict import run_predict
 
     result, written = run_predict(target, input_path, output, layer, allow_unsafe)
     console.print(f"[green]{len(result)} prediction(s) written to[/green] {written}")
@@ -35,7 +35,7 @@ def summary_command(config: Path, overrides: list[str], allow_unsafe: bool,
                     console: Console) -> None:
     from nntrain.config.load import load_config
     from nntrain.model.build import build_model
-    from nntrain.runs.fit_run import model_summary
+    from nntrain.workflows.fit import model_summary
 
     loaded = load_config(config, overrides, allow_unsafe=allow_unsafe)
     console.print(model_summary(build_model(loaded.config.model)), markup=False)

@@ -100,7 +100,7 @@ def summary_with_diagram(config: Path, overrides: list[str], allow_unsafe: bool,
     from nntrain.config.load import load_config
     from nntrain.model.build import build_model
     from nntrain.results.diagram import write_diagram
-    from nntrain.runs.fit_run import model_summary
+    from nntrain.workflows.fit import model_summary
 
     model = build_model(load_config(config, overrides, allow_unsafe=allow_unsafe).config.model)
     console.print(model_summary(model), markup=False)

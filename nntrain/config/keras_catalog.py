@@ -76,7 +76,7 @@ def build_catalog() -> dict[str, Any]:
     """Read the catalog from the installed tf-keras (imports TensorFlow)."""
     import tf_keras
 
-    from nntrain.device.engine import keras
+    from nntrain.engine import keras
 
     layers = _classes(keras.layers, keras.layers.Layer)
     for info in layers.values():

@@ -10,7 +10,7 @@ from nntrain.data.types import Split
 def to_dataset(split: Split, batch_size: int, *, shuffle: bool = False, seed: int | None = None,
                with_labels: bool = True, cache: bool = True) -> Any:
     """from_tensor_slices → cache → shuffle (seeded, reshuffled each epoch) → batch → prefetch."""
-    from nntrain.device.engine import tf
+    from nntrain.engine import tf
 
     tensors = (split.x, split.y) if with_labels and split.y is not None else split.x
     ds = tf.data.Dataset.from_tensor_slices(tensors)
@@ -25,7 +25,7 @@ def shard_by_example(ds: Any) -> Any:
     """In-memory arrays have no files for tf.data to split between the workers of a multi-worker
     run, so each worker takes its share of every global batch (AutoShardPolicy.DATA) instead of
     tf.data trying files first and warning."""
-    from nntrain.device.engine import tf
+    from nntrain.engine import tf
 
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA

@@ -108,7 +108,7 @@ class Preprocessor:
             raise runtime_error(f"input{f' {key!r}' if key else ''} must be text, got "
                                 f"{a.dtype} values")
         if key not in self._vectorizers:
-            from nntrain.device.engine import keras
+            from nntrain.engine import keras
 
             t = _pick(self.state["text"], key)
             self._vectorizers[key] = keras.layers.TextVectorization(
@@ -158,7 +158,7 @@ def _map_text(x: Arrays, fn: Any) -> Any:
 
 def _vocabulary(a: np.ndarray, cfg: DataConfig) -> dict[str, Any]:
     """keras TextVectorization's vocabulary, adapted on the training texts only."""
-    from nntrain.device.engine import keras
+    from nntrain.engine import keras
 
     layer = keras.layers.TextVectorization(max_tokens=cfg.max_tokens)
     layer.adapt(a.astype(str).reshape(-1))

@@ -74,7 +74,7 @@ def _parse(raw: str) -> dict[str, Any]:
 
 def _bound_registration(cluster: dict[str, list[str]], seconds: float) -> None:
     """Without the barrier, the timeout alone does not stop the wait (measured on TF 2.21)."""
-    from nntrain.device.engine import tf  # noqa: F401 (first: it sets up the TensorFlow import)
+    from nntrain.engine import tf  # noqa: F401 (first: it sets up the TensorFlow import)
     from tensorflow.python.eager import context as tf_context
 
     leader = "chief" if "chief" in cluster else "worker"
@@ -126,7 +126,7 @@ def _not_started(exc: Exception, config: dict[str, Any]) -> NntrainError:
 def multi_worker_strategy(cfg: DeviceConfig) -> tuple[Any, list[str]]:
     """MultiWorkerMirroredStrategy over the configured cluster; fails after
     device.worker_timeout seconds, naming the workers that did not come up."""
-    from nntrain.device.engine import quiet_stderr, tf
+    from nntrain.engine import quiet_stderr, tf
 
     config = cluster_config(cfg)
     os.environ["TF_CONFIG"] = json.dumps(config)

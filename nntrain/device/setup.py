@@ -12,7 +12,7 @@ from typing import Any
 
 from nntrain.config.schema import DeviceConfig
 from nntrain.device.cluster import multi_worker_strategy, reachable, task_role
-from nntrain.device.engine import keras, tf
+from nntrain.engine import keras, tf
 from nntrain.errors import config_error, runtime_error
 
 TPU_PROBE_SECONDS = 10.0  # a TPU worker that is up accepts at once; don't hang on one that isn't

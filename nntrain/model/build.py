@@ -8,7 +8,7 @@ import numpy as np
 
 from nntrain.config.keras_check import NESTED_LAYER_ARGS
 from nntrain.config.schema import ModelConfig
-from nntrain.device.engine import keras
+from nntrain.engine import keras
 from nntrain.errors import config_error
 from nntrain.model import keras_objects
 from nntrain.model.perceptron import build_perceptron

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nntrain.config.keras_catalog import catalog
-from nntrain.device.engine import keras
+from nntrain.engine import keras
 from nntrain.errors import config_error
 
 Spec = str | dict[str, Any]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nntrain.device.engine import keras, tf
+from nntrain.engine import keras, tf
 
 
 @keras.saving.register_keras_serializable(package="nntrain")

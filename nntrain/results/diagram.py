@@ -34,7 +34,7 @@ def check_diagram_tools(path: Path) -> None:
 
 def write_diagram(model: Any, path: Path) -> Path:
     """Every layer with its output shape; several inputs and outputs draw as a graph."""
-    from nntrain.device.engine import keras
+    from nntrain.engine import keras
 
     with atomic_path(path) as tmp:
         keras.utils.plot_model(model, to_file=str(tmp), show_shapes=True, show_layer_names=True,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from nntrain.data.preprocess import Preprocessor
-from nntrain.device.engine import keras
+from nntrain.engine import keras
 from nntrain.errors import NntrainError, runtime_error
 from nntrain.model import perceptron  # noqa: F401  registers its classes for load_model
 from nntrain.runs.run_dir import RunDir

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from nntrain.device.engine import keras, tf
+from nntrain.engine import keras, tf
 from nntrain.runs.atomic import write_text, write_with
 from nntrain.training.monitor import higher_is_better
 from nntrain.training.report import Reporter

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nntrain.device.engine import keras, tf
+from nntrain.engine import keras, tf
 from nntrain.errors import NntrainError, runtime_error
 
 MARKER = "nntrain: non-finite training loss"

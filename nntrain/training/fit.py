@@ -9,7 +9,7 @@ from typing import Any
 from nntrain.config.schema import Config
 from nntrain.data import Fold, Split
 from nntrain.data.pipeline import shard_by_example, to_dataset
-from nntrain.device.engine import keras, tf
+from nntrain.engine import keras, tf
 from nntrain.device.setup import DeviceSetup
 from nntrain.model.build import build_model
 from nntrain.model.compile import compile_model

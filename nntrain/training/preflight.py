@@ -13,7 +13,7 @@ import numpy as np
 
 from nntrain.config.schema import CompileConfig
 from nntrain.data.types import Arrays, Split
-from nntrain.device.engine import tf
+from nntrain.engine import tf
 from nntrain.errors import config_error, runtime_error
 
 # .keras files and backups hold the weights and (Adam) two optimizer slots per weight; a run

@@ -19,7 +19,7 @@ def _read(cfg: DataConfig, path: str, field: str,
     if not Path(path).is_dir():
         raise config_error(f"not a folder: {path}", field, "image_dir wants one sub-folder of "
                            "images per class")
-    from nntrain.device.engine import keras
+    from nntrain.engine import keras
 
     try:
         ds = keras.utils.image_dataset_from_directory(

@@ -78,7 +78,7 @@ def _offline_message(name: str, exc: BaseException) -> str:
 
 
 def _keras_load(name: str, cache: Path, cfg: DataConfig) -> tuple[Any, Any]:
-    from nntrain.device.engine import keras
+    from nntrain.engine import keras
 
     module = getattr(keras.datasets, name)
     if name in ("imdb", "reuters"):
@@ -143,7 +143,7 @@ def load(cfg: DataConfig) -> RawData:
 def _pad(raw: RawData, cfg: DataConfig) -> None:
     """Lists of word ids → (n, sequence_length) int32, padded and truncated at the front as
     keras.utils.pad_sequences does by default."""
-    from nntrain.device.engine import keras
+    from nntrain.engine import keras
 
     for split in (raw.train, raw.test):
         split.x = keras.utils.pad_sequences(split.x, maxlen=cfg.sequence_length).astype(np.int32)

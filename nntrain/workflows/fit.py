@@ -22,7 +22,7 @@ import numpy as np
 from nntrain.config.load import LoadedConfig
 from nntrain.config.schema import Config
 from nntrain.data import Fold, prepare
-from nntrain.device.engine import keras
+from nntrain.engine import keras
 from nntrain.device.setup import DeviceSetup, setup_device
 from nntrain.errors import NntrainError
 from nntrain.runs.run_dir import (STATUS_FAILED, STATUS_FINISHED, STATUS_INTERRUPTED,

@@ -10,7 +10,7 @@ import pandas as pd
 
 from nntrain.config.suggest import did_you_mean
 from nntrain.data.inputs import read_inputs
-from nntrain.device.engine import keras
+from nntrain.engine import keras
 from nntrain.errors import NntrainError
 from nntrain.runs.atomic import write_with
 from nntrain.runs.saved_model import open_target
