@@ -96,7 +96,7 @@ def test_predict_unknown_layer_suggests_a_name(xor_run: Path, tmp_path: Path) ->
 
 def test_reloaded_model_predicts_exactly_as_before_saving(tmp_path: Path) -> None:
     from nntrain.config.load import load_config
-    from nntrain.device.engine import keras
+    from nntrain.engine import keras
     from nntrain.model.build import build_model
     from nntrain.model.compile import compile_model
 

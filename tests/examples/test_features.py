@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nntrain.device.engine import keras
+from nntrain.engine import keras
 from tests.conftest import REPO
 from tests.examples.conftest import (CONFIGS, evaluate, fit, held_out_metrics, metrics,
                                      nntrain)

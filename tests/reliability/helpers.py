@@ -90,7 +90,7 @@ def assert_intact(run: Path) -> None:
     """Every file of the run that is not a temporary leftover reads completely: .keras files
     load, CSV / JSON / YAML / NPZ parse. TensorFlow's own backup and event files are skipped
     (TensorFlow writes them; the backup is checked by resuming from it)."""
-    from nntrain.device.engine import keras
+    from nntrain.engine import keras
 
     for path in sorted(run.rglob("*")):
         rel = path.relative_to(run)
@@ -121,7 +121,7 @@ def same_metrics(a: Path, b: Path) -> float:
 
 
 def same_weights(a: Path, b: Path) -> float:
-    from nntrain.device.engine import keras
+    from nntrain.engine import keras
 
     wa = keras.models.load_model(a, safe_mode=True).get_weights()
     wb = keras.models.load_model(b, safe_mode=True).get_weights()

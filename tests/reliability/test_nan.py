@@ -30,7 +30,7 @@ def test_divergence_stops_at_once_and_keeps_the_last_good_checkpoint(tmp_path: P
                                                                      xla: bool) -> None:
     """Without XLA the check is compiled into the step; XLA on CPU drops it, so a per-batch
     callback does it there. Both must stop at the same batch."""
-    from nntrain.device.engine import keras
+    from nntrain.engine import keras
 
     (tmp_path / "line.csv").write_text("x,y\n1,1\n2,2\n3,3\n")
     (tmp_path / "diverge.yaml").write_text(CONFIG)

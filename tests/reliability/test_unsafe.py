@@ -25,7 +25,7 @@ def _invoke(*args: str | Path) -> tuple[int, str]:
 
 
 def _xor_model(layer: object | None = None) -> object:
-    from nntrain.device.engine import keras
+    from nntrain.engine import keras
 
     layers = [keras.Input((2,))] + ([layer] if layer is not None else [])
     model = keras.Sequential(layers + [keras.layers.Dense(1, activation="sigmoid")])
@@ -34,7 +34,7 @@ def _xor_model(layer: object | None = None) -> object:
 
 
 def test_a_keras_file_with_a_lambda_is_refused_unless_allowed(tmp_path: Path) -> None:
-    from nntrain.device.engine import keras
+    from nntrain.engine import keras
 
     path = tmp_path / "lambda.keras"
     _xor_model(keras.layers.Lambda(lambda x: x * 2.0)).save(path)

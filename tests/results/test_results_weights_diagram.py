@@ -36,7 +36,7 @@ compile:
 
 
 def test_weights_table_holds_the_first_dense_layer(runs: Runs, tmp_path: Path) -> None:
-    from nntrain.device.engine import keras
+    from nntrain.engine import keras
     from nntrain.results.weights import layer_weights
 
     out = tmp_path / "w.csv"
