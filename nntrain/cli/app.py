@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.markup import escape
 from rich.console import Console
 
 from nntrain.errors import NntrainError
@@ -42,7 +43,7 @@ def _guard(fn: Callable[[], T]) -> T:
         style = "bold red"
         if exc.exit_code >= 128:  # stopped by a signal the user sent: not a failure
             label, style = "stopped", "bold yellow"
-        err.print(f"[{style}]{label}:[/{style}] {exc.render()}", soft_wrap=True)
+        err.print(f"[{style}]{label}:[/{style}] {escape(exc.render())}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/yellow]")
@@ -53,7 +54,7 @@ def _guard(fn: Callable[[], T]) -> T:
         if os.environ.get("NNTRAIN_DEBUG"):
             traceback.print_exc()
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        err.print(f"[bold red]error:[/bold red] {type(exc).__name__}: {first}\n"
+        err.print(f"[bold red]error:[/bold red] {type(exc).__name__}: {escape(first)}\n"
                   "Set NNTRAIN_DEBUG=1 to see the traceback.", soft_wrap=True)
         raise typer.Exit(1) from None
 
@@ -72,9 +73,9 @@ def validate(
 ) -> None:
     """Check a config (no TensorFlow): exit 0, or every problem with file:line:column."""
     loaded = _guard(lambda: _load(config, set_, allow_unsafe))
-    out.print(f"[green]ok[/green] {config}: model '{loaded.config.name}', "
+    out.print(f"[green]ok[/green] {escape(str(config))}: model '{escape(str(loaded.config.name))}', "
               f"{len(loaded.config.model.layers)} layer(s), data source "
-              f"'{loaded.config.data.source}'")
+              f"'{escape(str(loaded.config.data.source))}'")
 
 
 @app.command()
@@ -133,13 +134,9 @@ def summary(
         "--diagram", help="also draw the model graph (.png .svg .pdf; pydot + graphviz)")] = None,
 ) -> None:
     """Build the model and print layers, output shapes and parameter counts (no training)."""
-    if diagram is not None:
-        from nntrain.cli.results_commands import summary_with_diagram
-
-        return _guard(lambda: summary_with_diagram(config, set_ or [], allow_unsafe, diagram, out))
     from nntrain.cli.model_commands import summary_command
 
-    _guard(lambda: summary_command(config, set_ or [], allow_unsafe, out))
+    _guard(lambda: summary_command(config, set_ or [], allow_unsafe, out, diagram))
 
 
 @app.command()

@@ -7,6 +7,7 @@ import os
 from fnmatch import fnmatch
 from pathlib import Path
 
+from rich.markup import escape
 from rich.console import Console
 
 from nntrain.cli.progress import RichReporter, history_table, metrics_table
@@ -41,14 +42,15 @@ def _existing_run(run_dir: Path, loaded: LoadedConfig, allow_unsafe: bool) -> Ru
 def _should_continue(run: RunDir, console: Console) -> bool:
     status = run.read_status()
     if status.get("status") == STATUS_FINISHED:
-        console.print(f"[green]{run.root} is already finished[/green] "
+        console.print(f"[green]{escape(str(run.root))} is already finished[/green] "
                       f"({status.get('epochs_done', '?')} epochs); nothing to do")
         return False
     if (status.get("status") == STATUS_RUNNING and writer_alive(status)
             and status["pid"] != os.getpid()):
         raise NntrainError(f"{run.root} is being trained right now by process "
                            f"{status['pid']}", 1, hint="wait for it, or stop it first")
-    console.print(f"resuming {run.root} ({status.get('status', 'not started')})")
+    console.print(f"resuming {escape(str(run.root))} "
+                  f"({escape(str(status.get('status', 'not started')))})")
     return True
 
 
@@ -82,4 +84,4 @@ def run_fit_command(config: Path | None, overrides: list[str], run_dir: Path | N
     if not result.chief:
         console.print("done; the chief worker wrote the run directory")
         return
-    console.print(f"[green]run written to[/green] {result.run.root}")
+    console.print(f"[green]run written to[/green] {escape(str(result.run.root))}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.markup import escape
 from rich.console import Console
 
 from nntrain.cli.progress import metrics_table
@@ -17,7 +18,7 @@ def eval_command(target: Path, config: Path | None, overrides: list[str], allow_
     console.print(f"evaluated on the {result.split} data")
     console.print(metrics_table(f"eval ({result.split})", result.metrics))
     if result.written_to:
-        console.print(f"[green]written[/green] {result.written_to}")
+        console.print(f"[green]written[/green] {escape(str(result.written_to))}")
     from nntrain.cli.results_commands import show_class_report
 
     show_class_report(target, console)
@@ -28,14 +29,25 @@ def predict_command(target: Path, input_path: Path, output: Path | None, layer: 
     from nntrain.workflows.predict import run_predict
 
     result, written = run_predict(target, input_path, output, layer, allow_unsafe)
-    console.print(f"[green]{len(result)} prediction(s) written to[/green] {written}")
+    console.print(f"[green]{len(result)} prediction(s) written to[/green] {escape(str(written))}")
 
 
-def summary_command(config: Path, overrides: list[str], allow_unsafe: bool,
-                    console: Console) -> None:
+def summary_command(config: Path, overrides: list[str], allow_unsafe: bool, console: Console,
+                    diagram: Path | None = None) -> None:
+    """The summary, then (with --diagram) the graph; the drawing tools are checked before
+    anything is built."""
+    if diagram is not None:
+        from nntrain.results.diagram import check_diagram_tools
+
+        check_diagram_tools(diagram)
     from nntrain.config.load import load_config
     from nntrain.model.build import build_model
-    from nntrain.workflows.fit import model_summary
+    from nntrain.model.summary import summary_text
 
-    loaded = load_config(config, overrides, allow_unsafe=allow_unsafe)
-    console.print(model_summary(build_model(loaded.config.model)), markup=False)
+    model = build_model(load_config(config, overrides, allow_unsafe=allow_unsafe).config.model)
+    console.print(summary_text(model), markup=False)
+    if diagram is not None:
+        from nntrain.results.diagram import write_diagram
+
+        write_diagram(model, diagram)
+        console.print(f"[green]written[/green] {escape(str(diagram))}")

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from rich.markup import escape
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -31,7 +32,7 @@ class RichReporter(Reporter):
         self._polling: threading.Event | None = None
 
     def note(self, text: str) -> None:
-        self.console.print(f"[dim]{text}[/dim]", highlight=False)
+        self.console.print(f"[dim]{escape(text)}[/dim]", highlight=False)
 
     def fit_start(self, epochs: int, steps: int | None, initial_epoch: int, fold: int | None) -> None:
         self.epochs, self.fold = epochs, fold
@@ -59,7 +60,7 @@ class RichReporter(Reporter):
 
     def epoch_end(self, row: dict[str, Any]) -> None:
         parts = [f"{k} {format_value(v)}" for k, v in row.items() if k not in ("epoch",)]
-        line = f"epoch {row['epoch']}/{self.epochs}  " + "  ".join(parts)
+        line = escape(f"epoch {row['epoch']}/{self.epochs}  " + "  ".join(parts))
         if self.progress is not None:
             self.progress.console.print(line, highlight=False)
             self.progress.update(self.task, completed=0, epoch=int(row["epoch"]) + 1)
@@ -81,7 +82,7 @@ def metrics_table(title: str, metrics: dict[str, Any]) -> Table:
     table.add_column("value", justify="right")
     for key, value in metrics.items():
         if isinstance(value, (int, float)):
-            table.add_row(key, format_value(value))
+            table.add_row(escape(str(key)), format_value(value))
     return table
 
 
@@ -91,8 +92,8 @@ def history_table(rows: list[dict[str, Any]]) -> Table:
         return table
     columns = list(rows[0])
     for c in columns:
-        table.add_column(c, justify="right")
+        table.add_column(escape(str(c)), justify="right")
     shown = rows if len(rows) <= 12 else rows[:5] + [dict.fromkeys(columns, "…")] + rows[-6:]
     for row in shown:
-        table.add_row(*(format_value(row.get(c, "")) for c in columns))
+        table.add_row(*(escape(format_value(row.get(c, ""))) for c in columns))
     return table

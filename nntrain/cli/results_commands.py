@@ -11,6 +11,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from rich.markup import escape
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -31,12 +32,13 @@ def runs_command(folder: Path, sort: str | None, csv_path: Path | None, console:
         records = sort_records(records, sort)
     extra = sort if sort and sort not in PLAIN_COLUMNS and sort != "monitor" else None
     if not records:
-        console.print(f"no runs under {folder} (folders with config.yaml and status.json)")
+        console.print(f"no runs under {escape(str(folder))} (folders with config.yaml and status.json)")
     else:
-        console.print(runs_table(records, f"{len(records)} run(s) under {folder}", extra))
+        console.print(runs_table(records, f"{len(records)} run(s) under {escape(str(folder))}",
+                                 extra))
     if csv_path is not None:
         write_csv(records, csv_path)
-        console.print(f"[green]written[/green] {csv_path}")
+        console.print(f"[green]written[/green] {escape(str(csv_path))}")
 
 
 def compare_command(paths: list[Path], plot: Path | None, metric: str | None,
@@ -50,10 +52,11 @@ def compare_command(paths: list[Path], plot: Path | None, metric: str | None,
     console.print(table if table.row_count else "[dim]the configs are identical[/dim]")
     console.print(metrics_table(runs))
     if plot is not None:
-        from nntrain.results.curves import compare_figure, save_png
+        from nntrain.results.curves import compare_figure
+        from nntrain.runs.atomic import write_figure
 
-        save_png(compare_figure(runs, metric), plot)
-        console.print(f"[green]written[/green] {plot}")
+        write_figure(compare_figure(runs, metric), plot)
+        console.print(f"[green]written[/green] {escape(str(plot))}")
 
 
 def weights_command(target: Path, layer: str | None, csv_path: Path | None, allow_unsafe: bool,
@@ -67,65 +70,47 @@ def weights_command(target: Path, layer: str | None, csv_path: Path | None, allo
     result = layer_weights(saved.model, layer, info)
     frame = result.table
     rows, cols = frame.shape
-    table = Table(title=f"layer {result.layer}: {rows - ('bias' in frame.index)} input(s) × "
+    table = Table(title=f"layer {escape(result.layer)}: {rows - ('bias' in frame.index)} input(s) × "
                         f"{cols} unit(s)", header_style="bold", box=box.SIMPLE_HEAD)
     table.add_column("input", overflow="fold")
     shown_cols = list(frame.columns[:max(1, (console.width - 16) // 11)])
     for c in shown_cols:
-        table.add_column(str(c), justify="right")
+        table.add_column(escape(str(c)), justify="right")
     index = list(frame.index)
     shown_rows = index if rows <= SHOWN_ROWS else index[:SHOWN_ROWS - 5] + [None] + index[-4:]
     for name in shown_rows:
         if name is None:
             table.add_row("…", *["…"] * len(shown_cols))
         else:
-            table.add_row(str(name), *(format_number(float(frame.at[name, c])) for c in shown_cols),
+            table.add_row(escape(str(name)), *(format_number(float(frame.at[name, c])) for c in shown_cols),
                           style="bold" if name == "bias" else None)
     console.print(table)
     if (rows, cols) != (len(shown_rows), len(shown_cols)):
         console.print(f"[dim]{rows} × {cols} values; --csv FILE writes them all[/dim]")
     if result.others:
-        console.print(f"[dim]the layer also has: {', '.join(result.others)}[/dim]")
+        console.print(f"[dim]the layer also has: {escape(', '.join(result.others))}[/dim]")
     if csv_path is not None:
         write_with(csv_path, lambda tmp: frame.to_csv(tmp, index_label="input"))
-        console.print(f"[green]written[/green] {csv_path}")
-
-
-def summary_with_diagram(config: Path, overrides: list[str], allow_unsafe: bool, diagram: Path,
-                         console: Console) -> None:
-    """The summary, then the graph; the drawing tools are checked before anything is built."""
-    from nntrain.results.diagram import check_diagram_tools
-
-    check_diagram_tools(diagram)
-    from nntrain.config.load import load_config
-    from nntrain.model.build import build_model
-    from nntrain.results.diagram import write_diagram
-    from nntrain.workflows.fit import model_summary
-
-    model = build_model(load_config(config, overrides, allow_unsafe=allow_unsafe).config.model)
-    console.print(model_summary(model), markup=False)
-    write_diagram(model, diagram)
-    console.print(f"[green]written[/green] {diagram}")
+        console.print(f"[green]written[/green] {escape(str(csv_path))}")
 
 
 def show_class_report(target: Path, console: Console) -> None:
     """The per-class table `eval` wrote into the run (nothing for a non-classifier)."""
-    from nntrain.results.classes import CONFUSION_PNG, read_per_class
     from nntrain.runs.run_dir import RunDir
 
     candidates = [target] if target.is_dir() else list(target.resolve().parents)
-    run = next((p for p in candidates if RunDir(p).is_run()), None)
-    rows = read_per_class(run) if run is not None else []
+    run = next((RunDir(p) for p in candidates if RunDir(p).is_run()), None)
+    rows = run.read_table(run.per_class_csv) if run is not None else []
     if not rows:
         return
     table = Table(title="per class", header_style="bold")
     for column in rows[0]:
-        table.add_column(column, justify="left" if column == "class" else "right")
+        table.add_column(escape(column), justify="left" if column == "class" else "right")
     for row in rows:
-        table.add_row(*(format_number(float(v)) if k != "class" else v for k, v in row.items()),
+        table.add_row(*(format_number(float(v)) if k != "class" else escape(v) for k, v in row.items()),
                       style="bold" if row["class"] == "macro avg" else None)
     console.print(table)
-    console.print(f"[green]written[/green] {run / CONFUSION_PNG}")
+    console.print(f"[green]written[/green] {escape(str(run.confusion_png))}")
 
 
 def template_names() -> list[str]:
@@ -143,8 +128,8 @@ def init_command(template: str, file: Path, force: bool, console: Console) -> No
     text = (resources.files("nntrain") / "templates" / f"{template}.yaml").read_text()
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_text(text)
-    console.print(f"[green]written[/green] {file} (template {template}); next: "
-                  f"nntrain validate {file}, nntrain fit {file}")
+    console.print(escape(f"written {file} (template {template}); next: "
+                         f"nntrain validate {file}, nntrain fit {file}"), style="green")
 
 
 def print_config_command(config: Path | None, overrides: list[str], allow_unsafe: bool) -> None:

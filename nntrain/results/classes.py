@@ -1,27 +1,21 @@
 """Per-class precision / recall / F1 and the confusion matrix, written by `nntrain eval`.
 
-A model counts as a single-label classifier when its one output ends in softmax (several units)
-or sigmoid (one unit) and the labels are class indices (or one-hot); anything else gets no
+A model counts as a single-label classifier when its one output is a classifier head
+(nntrain.model.heads) and the labels are class indices (or one-hot); anything else gets no
 report. eval.json stays a flat {"metric": value}; the table goes to per_class.csv.
 """
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from nntrain.data.preprocess import Preprocessor
 from nntrain.data.types import Split
-from nntrain.results.curves import DPI, save_png
-from nntrain.runs.run_dir import RunDir
-
-CONFUSION_PNG = "confusion_matrix.png"
-PER_CLASS_CSV = "per_class.csv"
+from nntrain.model.heads import classifier_head
+from nntrain.results.curves import DPI
 MAX_ANNOTATED = 20  # write counts into the cells up to this many classes
 
 
@@ -47,17 +41,6 @@ class ClassReport:
         return out
 
 
-def _head_kind(model: Any) -> str | None:
-    if len(model.outputs) != 1:
-        return None
-    layer = model.get_layer(model.output_names[0])
-    act = getattr(getattr(layer, "activation", None), "__name__", "")
-    units = int(model.outputs[0].shape[-1] or 0)
-    if act == "softmax" and units > 1:
-        return "softmax"
-    return "sigmoid" if act == "sigmoid" and units == 1 else None
-
-
 def _true_classes(y: Any, k: int) -> np.ndarray | None:
     """Class indices from one-hot or integer labels; None when they are neither."""
     if not isinstance(y, np.ndarray) or len(y) == 0 or y.dtype.kind not in "iuf":
@@ -76,7 +59,8 @@ def _true_classes(y: Any, k: int) -> np.ndarray | None:
 def class_report(model: Any, split: Split, class_names: Any, batch_size: int) -> ClassReport | None:
     """The confusion matrix of the model's predicted classes on `split`, or None when the model
     or the labels are not single-label classification (then there is nothing to count)."""
-    kind = _head_kind(model)
+    kind = classifier_head(model.get_layer(model.output_names[0])) \
+        if len(model.outputs) == 1 else None
     if kind is None or split.y is None:
         return None
     k = 2 if kind == "sigmoid" else int(model.outputs[0].shape[-1])
@@ -111,27 +95,3 @@ def confusion_figure(report: ClassReport, title: str) -> Figure:
             ax.text(j, i, str(count), ha="center", va="center",
                     color="white" if count > threshold else "black")
     return fig
-
-
-def write_class_report(run: RunDir, model: Any, split: Split, preprocessor: Preprocessor | None,
-                       batch_size: int, split_name: str) -> ClassReport | None:
-    """confusion_matrix.png and per_class.csv in the run; stale ones go when it is no classifier."""
-    names = preprocessor.class_names if preprocessor is not None else None
-    report = class_report(model, split, names, batch_size)
-    paths = (run.root / CONFUSION_PNG, run.root / PER_CLASS_CSV)
-    if report is None:
-        for path in paths:
-            path.unlink(missing_ok=True)
-        return None
-    save_png(confusion_figure(report, f"confusion matrix ({split_name} data)"), paths[0])
-    run.write_table(paths[1], report.rows())
-    return report
-
-
-def read_per_class(run_root: Path) -> list[dict[str, str]]:
-    """The rows eval wrote (as text), or none when the model is no classifier."""
-    try:
-        with open(run_root / PER_CLASS_CSV, newline="") as fh:
-            return list(csv.DictReader(fh))
-    except FileNotFoundError:
-        return []

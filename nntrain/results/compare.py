@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from nntrain.config.suggest import did_you_mean
@@ -67,14 +68,14 @@ def _table(title: str, labels: list[str]) -> Table:
     table = Table(title=title, header_style="bold")
     table.add_column("", no_wrap=True)  # dotted paths stay whole; values fold
     for label in labels:
-        table.add_column(label, justify="right", overflow="fold")
+        table.add_column(escape(label), justify="right", overflow="fold")
     return table
 
 
 def config_table(runs: list[tuple[str, RunInfo]]) -> Table:
     table = _table("config differences", [label for label, _ in runs])
     for key, values in config_differences([info.config for _, info in runs]):
-        table.add_row(key, *map(_show, values))
+        table.add_row(escape(key), *(escape(_show(v)) for v in values))
     return table
 
 
@@ -101,7 +102,7 @@ def metric_rows(runs: list[tuple[str, RunInfo]]) -> list[tuple[str, list[Any]]]:
 def metrics_table(runs: list[tuple[str, RunInfo]]) -> Table:
     table = _table("metrics", [label for label, _ in runs])
     for key, values in metric_rows(runs):
-        table.add_row(key, *map(format_number, values))
+        table.add_row(escape(key), *(escape(format_number(v)) for v in values))
     return table
 
 

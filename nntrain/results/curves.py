@@ -1,4 +1,4 @@
-"""Learning curves: curves.png after every fit, and the overlay `nntrain compare --plot` draws.
+"""Learning curves: the figure fit writes as curves.png, and the overlay `nntrain compare --plot` draws.
 
 Figures are built with `matplotlib.figure.Figure` and saved through Agg directly, so nothing
 here needs a display or changes the user's global matplotlib backend.
@@ -13,9 +13,6 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from nntrain.results.run_info import RunInfo, is_number
-from nntrain.runs.atomic import write_with
-
-CURVES_PNG = "curves.png"
 # Every panel is PANEL_W x PANEL_H inches at DPI, so a figure's pixel size is predictable.
 PANEL_W, PANEL_H, DPI = 5, 4, 100
 MAX_COLUMNS = 3
@@ -57,11 +54,6 @@ def _style(ax: Any, title: str, ys: list[float]) -> None:
     ax.legend(fontsize="small")
 
 
-def save_png(fig: Figure, path: Path) -> Path:
-    write_with(path, lambda tmp: fig.savefig(tmp, format="png"))
-    return path
-
-
 def curves_figure(info: RunInfo, title: str) -> Figure:
     """Training and validation per metric; the best epoch and an early stop as vertical lines."""
     names = info.metric_names
@@ -88,16 +80,14 @@ def curves_figure(info: RunInfo, title: str) -> Figure:
     return fig
 
 
-def write_curves(run_root: Path) -> list[Path]:
-    """curves.png in the run (or in each fold_N of a k-fold run); nothing when no epoch ran."""
+def run_curves(run_root: Path) -> list[tuple[Path, Figure]]:
+    """The curves of a run (or of each fold_N of a k-fold run), with the folder each belongs
+    in; none when no epoch ran."""
     info = RunInfo.load(run_root)
     targets = [RunInfo.load(f, parent=info) for f in info.folds] or [info]
-    written = []
-    for target in targets:
-        if target.rows:
-            title = info.name + (f" — {target.root.name}" if target is not info else "")
-            written.append(save_png(curves_figure(target, title), target.root / CURVES_PNG))
-    return written
+    return [(target.root, curves_figure(target, info.name + (
+                f" — {target.root.name}" if target is not info else "")))
+            for target in targets if target.rows]
 
 
 def compare_figure(runs: list[tuple[str, RunInfo]], metric: str | None) -> Figure:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich import box
 from rich.table import Table
 
@@ -102,18 +103,19 @@ def runs_table(records: list[dict[str, Any]], title: str, extra: str | None = No
         table.add_column(header, justify="right")
     table.add_column("status")
     for r in records:
-        run = r["run"] + ("" if r["name"] in Path(r["run"]).parts else f"\n[dim]{r['name']}[/]")
+        run = escape(r["run"]) + ("" if r["name"] in Path(r["run"]).parts
+                                  else f"\n[dim]{escape(str(r['name']))}[/]")
         planned = f"/{r['planned_epochs']}" if r["planned_epochs"] else ""
         best = format_number(r.get(r["monitor"])) if r["monitor"] else ""
         if best and not shared:
-            best = f"{r['monitor']} {best}"
+            best = f"{escape(str(r['monitor']))} {best}"
         status = r["status"]
         table.add_row(run, short_date(r["started"]), format_number(r["epochs"]) + planned,
                       format_number(r["best_epoch"]), best,
                       *(format_number(r.get(k)) for k in tests),
                       *([format_number(r.get(extra))] if extra else []),
                       format_seconds(r["seconds"]),
-                      f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]")
+                      f"[{STATUS_STYLE.get(status, 'white')}]{escape(str(status))}[/]")
     return table
 
 

@@ -7,6 +7,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 # mkstemp creates 0600 files; a run's files get the usual umask-based mode instead.
 _UMASK = os.umask(0)
@@ -66,3 +67,9 @@ def write_with(target: Path, writer: Callable[[Path], None]) -> None:
     """Let `writer` fill a temporary path (e.g. model.save), then move it into place."""
     with atomic_path(target) as tmp:
         writer(tmp)
+
+
+def write_figure(figure: Any, target: Path) -> Path:
+    """A matplotlib figure as PNG (saved through Agg: no display needed)."""
+    write_with(target, lambda tmp: figure.savefig(tmp, format="png"))
+    return target

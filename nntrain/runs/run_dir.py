@@ -12,10 +12,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from nntrain.config.load import dump_config, validate_data
 from nntrain.config.schema import Config
 from nntrain.config.yaml_source import read_yaml_file
-from nntrain.runs.atomic import write_text, write_with
+from nntrain.runs.atomic import write_figure, write_text, write_with
 
 STATUS_RUNNING, STATUS_FINISHED = "running", "finished"
 STATUS_INTERRUPTED, STATUS_FAILED = "interrupted", "failed"
@@ -53,6 +55,16 @@ class RunDir:
     summary_txt = property(lambda self: self.root / "summary.txt")
     preprocess_json = property(lambda self: self.root / "preprocess.json")
     status_json = property(lambda self: self.root / "status.json")
+    curves_png = property(lambda self: self.root / "curves.png")
+    confusion_png = property(lambda self: self.root / "confusion_matrix.png")
+    per_class_csv = property(lambda self: self.root / "per_class.csv")
+    folds_csv = property(lambda self: self.root / "folds.csv")
+    ols_csv = property(lambda self: self.root / "ols.csv")
+    ols_weights = property(lambda self: self.root / "ols_weights.npz")
+
+    def checkpoint(self, which: str) -> Path:
+        """best.keras or last.keras."""
+        return self.best_path if which == "best" else self.last_path
 
     def fold(self, index: int) -> "RunDir":
         return RunDir(self.root / f"fold_{index + 1}")
@@ -102,6 +114,17 @@ class RunDir:
         writer.writerows(rows)
         write_text(path, buf.getvalue(), durable)
 
+    def save_arrays(self, path: Path, arrays: dict[str, Any]) -> None:
+        write_with(path, lambda tmp: np.savez(tmp, **arrays))
+
+    def save_figure(self, figure: Any, path: Path) -> None:
+        write_figure(figure, path)
+
+    def remove(self, *paths: Path) -> None:
+        """Drop files a new result replaces with nothing (a stale confusion matrix)."""
+        for path in paths:
+            path.unlink(missing_ok=True)
+
     def save_model(self, model: Any, path: Path | None = None) -> None:
         write_with(path or self.model_path, lambda tmp: model.save(tmp, overwrite=True))
 
@@ -129,10 +152,15 @@ class RunDir:
         return json.loads(self.preprocess_json.read_text())
 
     def read_metrics(self) -> list[dict[str, Any]]:
-        if not self.metrics_csv.exists():
+        return [{k: _number(v) for k, v in row.items()} for row in self.read_table(self.metrics_csv)]
+
+    def read_table(self, path: Path) -> list[dict[str, str]]:
+        """The rows of one of the run's CSV files, as text; none when it does not exist."""
+        try:
+            with open(path, newline="") as fh:
+                return list(csv.DictReader(fh))
+        except FileNotFoundError:
             return []
-        with open(self.metrics_csv, newline="") as fh:
-            return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(fh)]
 
     def is_run(self) -> bool:
         return self.config_yaml.exists()

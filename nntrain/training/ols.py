@@ -10,7 +10,6 @@ difference) and ols_weights.npz (the OLS solution in get_weights() order, to sta
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,10 +21,6 @@ from nntrain.data import Fold
 class OlsComparison:
     rows: list[dict[str, Any]]
     weights: dict[str, np.ndarray]  # kernel (and bias), shaped like the Dense layer's
-
-    def save_weights(self, path: Path) -> None:
-        with open(path, "wb") as fh:
-            np.savez(fh, **self.weights)
 
 
 def compare_with_ols(model: Any, fold: Fold) -> OlsComparison:

@@ -11,9 +11,10 @@ from nntrain.config.schema import Config
 from nntrain.data import Preprocessor, Split, load_raw
 from nntrain.data.splits import split_data
 from nntrain.errors import NntrainError
-from nntrain.results.classes import write_class_report
+from nntrain.results.classes import class_report, confusion_figure
+from nntrain.runs.run_dir import RunDir
 from nntrain.runs.saved_model import SavedModel, open_target
-from nntrain.training.fit import evaluate
+from nntrain.training.evaluation import evaluate
 
 
 @dataclass
@@ -60,5 +61,17 @@ def run_eval(target: Path, config_path: Path | None, overrides: list[str],
     if saved.run is not None:
         saved.run.write_eval(metrics)
         written = saved.run.eval_json
-        write_class_report(saved.run, saved.model, split, pre, config.train.batch_size, name)
+        _write_class_report(saved.run, saved.model, split, pre, config.train.batch_size, name)
     return EvalResult(name, metrics, written)
+
+
+def _write_class_report(run: RunDir, model: Any, split: Split, preprocessor: Preprocessor,
+                        batch_size: int, split_name: str) -> None:
+    """confusion_matrix.png and per_class.csv; stale ones go when the model is no classifier."""
+    report = class_report(model, split, preprocessor.class_names, batch_size)
+    if report is None:
+        run.remove(run.confusion_png, run.per_class_csv)
+        return
+    run.save_figure(confusion_figure(report, f"confusion matrix ({split_name} data)"),
+                    run.confusion_png)
+    run.write_table(run.per_class_csv, report.rows())

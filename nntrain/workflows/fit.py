@@ -1,10 +1,14 @@
-"""`nntrain fit`: data → device → model → training, with everything written to the run directory."""
+"""`nntrain fit`, top-down in one object: check where the run goes, set up the devices, prepare
+the data, build the model, open the run directory, fit each fold with its callbacks, finish.
+
+Everything that can fail on bad input fails before the run directory exists; after that, a
+signal or an error leaves a run that `nntrain fit --resume` continues.
+"""
 
 from __future__ import annotations
 
 import atexit
 import importlib
-import io
 import os
 import shutil
 import signal
@@ -12,7 +16,6 @@ import socket
 import statistics
 import tempfile
 import threading
-from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,79 +23,300 @@ from typing import Any
 import numpy as np
 
 from nntrain.config.load import LoadedConfig
-from nntrain.config.schema import Config
 from nntrain.data import Fold, prepare
-from nntrain.engine import keras
+from nntrain.data.pipeline import to_dataset, training_stream
 from nntrain.device.setup import DeviceSetup, setup_device
+from nntrain.engine import keras, tf
 from nntrain.errors import NntrainError
+from nntrain.model.build import build_model
+from nntrain.model.compile import compile_model
+from nntrain.model.perceptron import compile_perceptron
+from nntrain.model.summary import summary_text
+from nntrain.runs.atomic import remove_leftovers
 from nntrain.runs.run_dir import (STATUS_FAILED, STATUS_FINISHED, STATUS_INTERRUPTED,
                                   STATUS_RUNNING, RunDir)
-from nntrain.runs.atomic import remove_leftovers, write_with
-from nntrain.training.callbacks import Interrupted, StopOnSignal, backed_up_epochs
-from nntrain.training.fit import FoldOutputs, build_and_compile, evaluate, train
+from nntrain.training.callbacks import (Checkpoints, Interrupted, MetricsLog, ProgressBridge,
+                                        ResumableBackup, StopOnSignal, backed_up_epochs,
+                                        resume_state)
+from nntrain.training.divergence import (NanGuard, checks_in_graph, diverged_at,
+                                         guard_train_step, is_divergence)
+from nntrain.training.evaluation import evaluate
+from nntrain.training.monitor import higher_is_better
 from nntrain.training.ols import compare_with_ols
-from nntrain.training.preflight import check_disk_space, check_output
+from nntrain.training.preflight import (check_disk_space, check_inputs, check_labels,
+                                        check_one_batch, check_output)
 from nntrain.training.report import Reporter
+
+Rows = list[dict[str, Any]]
 
 
 @dataclass
 class FitResult:
     run: RunDir
-    rows: list[dict[str, Any]]
+    rows: Rows
     eval: dict[str, Any] | None
     chief: bool = True  # False: a multi-worker non-chief, whose `run` is a removed scratch copy
 
 
-def model_summary(model: Any) -> str:
-    buf = io.StringIO()
-    with redirect_stdout(buf):
-        model.summary(line_length=100)
-    return buf.getvalue()
+@dataclass
+class Monitor:
+    """What a callback watches, resolved once per run: the metric and which way is better."""
+
+    monitor: str
+    mode: str  # "min" | "max"
 
 
-def _outputs(run: RunDir) -> FoldOutputs:
-    def save_checkpoint(model: Any, which: str) -> None:
-        run.save_model(model, run.best_path if which == "best" else run.last_path)
+class FitRun:
+    """One `nntrain fit` (a new run, or `resume` of an interrupted one)."""
 
-    return FoldOutputs(str(run.tensorboard), str(run.backup_dir), save_checkpoint,
-                       run.write_metrics, run.read_metrics())
+    def __init__(self, loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = None,
+                 resume: RunDir | None = None) -> None:
+        self.config = loaded.config
+        self.reporter = reporter
+        self.requested_dir = run_dir
+        self.resume = resume
+        self.seed = int(self.config.seed or 0)
+        self.stop = StopOnSignal()
+        self.device: DeviceSetup
+        self.run_dir: RunDir
+        self.monitors: dict[str, Monitor] = {}
+
+    # -- the steps, in order ------------------------------------------------------------------
+    def execute(self) -> FitResult:
+        where = self.resume.root if self.resume else self.requested_dir or Path(
+            self.config.output.dir)
+        folder = check_output(where, "--run-dir" if self.resume or self.requested_dir
+                              else "output.dir")
+        keras.utils.set_random_seed(self.seed)
+        self.device = setup_device(self.config.device)
+        self.reporter.note(self.device.describe(self.config.train.batch_size))
+        folds = prepare(self.config.data, self.seed)
+        self.monitors = self.resolve_monitors(folds[0].validation is not None)
+        first_model = self.build(folds[0])
+        check_disk_space(folder, first_model)
+        self.run_dir = self.open_run_dir()
+        # matplotlib takes about a second to import; do it while TensorFlow trains, not after
+        threading.Thread(target=importlib.import_module, args=("nntrain.results.curves",),
+                         daemon=True).start()
+        try:
+            with self.stop.installed():
+                rows, summary = self.fit_folds(folds, first_model)
+        except Interrupted as exc:
+            raise self.interrupted(exc.signum) from None
+        except KeyboardInterrupt:
+            raise self.interrupted(signal.SIGINT) from None
+        except NntrainError as exc:
+            self.run_dir.set_status(STATUS_FAILED, message=exc.render())
+            self.write_curves()
+            raise
+        except Exception as exc:
+            self.run_dir.set_status(STATUS_FAILED, message=f"{type(exc).__name__}: {exc}")
+            raise
+        return self.finish(rows, summary)
+
+    def build(self, fold: Fold) -> Any:
+        """Model, optimizer and metrics are created inside the strategy's scope, then checked
+        against the data on one batch."""
+        config, device = self.config, self.device
+        with device.strategy.scope():
+            model = build_model(config.model, float32_outputs=device.precision != "float32")
+            if config.compile is None:  # the perceptron: its own rule, no gradient descent
+                compile_perceptron(model, jit_compile=device.jit_compile)
+            else:
+                compile_model(model, config.compile, jit_compile=device.jit_compile)
+                if checks_in_graph(model):
+                    guard_train_step(model)
+        check_inputs(model, fold.train.x, config.model.type == "functional")
+        if config.compile is not None:
+            check_labels(model, fold.train.y, config.compile)
+        check_one_batch(model, fold.train, config.train.batch_size)
+        return model
+
+    def open_run_dir(self) -> RunDir:
+        """Only the chief writes the run directory. The other workers of a multi-worker run
+        must still save whenever the chief does (every worker takes part in saving under
+        MultiWorkerMirroredStrategy), so each writes the same files to a scratch directory of
+        its own (a copy of the run when resuming, for the backup), removed when it exits."""
+        if self.device.is_chief:
+            run = self.resume or RunDir.create(self.config, self.requested_dir)
+        else:
+            scratch = Path(tempfile.mkdtemp(prefix="nntrain-worker-"))
+            atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+            if self.resume is not None:
+                shutil.copytree(self.resume.root, scratch, dirs_exist_ok=True)
+            run = RunDir(scratch)
+        if self.resume is None:
+            run.write_config(self.config)
+        remove_leftovers(run.root)
+        run.set_status(STATUS_RUNNING, name=self.config.name, epochs=self.config.train.epochs,
+                       pid=os.getpid(), host=socket.gethostname())
+        self.reporter.note(
+            f"run directory: {run.root}" if self.device.is_chief else
+            f"{self.device.role}: the chief writes the run directory (scratch here: {run.root})")
+        return run
+
+    def fit_folds(self, folds: list[Fold], first_model: Any) -> tuple[Rows, dict[str, Any] | None]:
+        """One model, or k-fold: a model per fold in fold_N/, then the mean and spread."""
+        if len(folds) == 1:
+            return self.fit_fold(folds[0], first_model, self.run_dir)
+        per_fold = []
+        for fold in folds:
+            index = fold.index or 0
+            keras.utils.set_random_seed(self.seed + index)
+            model = first_model if index == 0 else self.build(fold)
+            rows, results = self.fit_fold(fold, model, self.run_dir.fold(index))
+            per_fold.append({"fold": index + 1, "epochs": len(rows), **(results or {})})
+        summary = kfold_summary(per_fold)
+        self.run_dir.write_eval(summary)
+        self.run_dir.write_table(self.run_dir.folds_csv, per_fold)
+        return rows, summary
+
+    def fit_fold(self, fold: Fold, model: Any, run: RunDir) -> tuple[Rows, dict[str, Any] | None]:
+        status = run.read_status()
+        if status.get("status") == STATUS_FINISHED:  # a k-fold fold done before a resume
+            return run.read_metrics(), status.get("eval")
+        run.write_preprocess(fold.preprocessor.state)
+        run.write_summary(summary_text(model))
+        rows = run.read_metrics()
+        try:
+            self.train(model, fold, run, rows)
+        except (Interrupted, KeyboardInterrupt):
+            if all(np.isfinite(w).all() for w in model.get_weights()):
+                run.save_model(model, run.last_path)  # the weights as they were when stopped
+            raise
+        run.save_model(model)
+        if self.config.model.compare_with_ols:
+            ols = compare_with_ols(model, fold)
+            run.write_table(run.ols_csv, ols.rows)
+            run.save_arrays(run.ols_weights, ols.weights)
+        results = self.final_metrics(model, fold, run)
+        if fold.index is not None:
+            run.set_status(STATUS_FINISHED, epochs_done=len(rows), eval=results)
+        return rows, results
+
+    def train(self, model: Any, fold: Fold, run: RunDir, rows: Rows) -> None:
+        """model.fit from where the backup left off (epoch 0 without one), stopping cleanly on
+        signals; raises our error when the loss diverges (see training.divergence)."""
+        t = self.config.train
+        steps = t.steps_per_epoch or -(-len(fold.train) // t.batch_size)
+        done = backed_up_epochs(str(run.backup_dir))
+        saved = resume_state(str(run.backup_dir), done)
+        epochs = done if saved and saved["stop"] else t.epochs  # early stopping had ended it
+        rows[:] = [r for r in rows if int(r["epoch"]) <= done]
+        if done:
+            self.reporter.note(f"resuming after epoch {done}")
+        train_ds = training_stream(fold.train, t.batch_size, t.shuffle, self.seed, done * steps)
+        val_ds = to_dataset(fold.validation, t.batch_size) if fold.validation is not None else None
+        callbacks = self.callbacks(model, run, rows)
+        self.reporter.fit_start(t.epochs, steps, done, fold.index)
+        try:
+            with self.stop.deferred():
+                model.fit(train_ds, validation_data=val_ds, epochs=epochs, steps_per_epoch=steps,
+                          class_weight=t.class_weight, callbacks=callbacks, verbose=0)
+        except tf.errors.InvalidArgumentError as exc:
+            if is_divergence(exc):
+                raise diverged_at(model, steps, exc) from None
+            raise
+        finally:
+            self.reporter.fit_end(rows)
+
+    def callbacks(self, model: Any, run: RunDir, rows: Rows) -> list[Any]:
+        """Order matters: StopOnSignal comes first, Checkpoints' last.keras is written before
+        EarlyStopping restores the best weights at train end, and ResumableBackup comes last
+        (see their docstrings).
+
+        In a multi-worker run every worker must save at the same epochs (saving runs
+        collective ops; a worker saving alone fails the next step), so no clock may decide
+        when: checkpoints and backups are written every epoch there.
+        """
+        cb, watch = self.config.callbacks, self.monitors
+        multi_worker = isinstance(model.distribute_strategy,
+                                  tf.distribute.MultiWorkerMirroredStrategy)
+        per_batch_nan_check = self.config.compile is not None and not checks_in_graph(model)
+        callbacks: list[Any] = [self.stop] + ([NanGuard()] if per_batch_nan_check else [])
+        if cb.checkpoint is not None:
+            every = 0.0 if multi_worker else cb.checkpoint.every_seconds
+            callbacks.append(Checkpoints(lambda m, which: run.save_model(m, run.checkpoint(which)),
+                                         watch["checkpoint"].monitor, watch["checkpoint"].mode,
+                                         every))
+        if cb.early_stopping is not None:
+            callbacks.append(keras.callbacks.EarlyStopping(**{
+                **cb.early_stopping.model_dump(), **vars(watch["early_stopping"])}))
+        if cb.reduce_lr_on_plateau is not None:
+            callbacks.append(keras.callbacks.ReduceLROnPlateau(**{
+                **cb.reduce_lr_on_plateau.model_dump(), **vars(watch["reduce_lr_on_plateau"])}))
+        if cb.tensorboard is not None:
+            callbacks.append(keras.callbacks.TensorBoard(
+                log_dir=str(run.tensorboard), histogram_freq=cb.tensorboard.histogram_freq,
+                write_graph=cb.tensorboard.write_graph, update_freq=cb.tensorboard.update_freq,
+                profile_batch=0))
+        callbacks.append(MetricsLog(rows, run.write_metrics, self.reporter))
+        callbacks.append(ProgressBridge(self.reporter))
+        callbacks.append(ResumableBackup(str(run.backup_dir), callbacks,
+                                         every_epoch=multi_worker))
+        return callbacks
+
+    def resolve_monitors(self, has_validation: bool) -> dict[str, Monitor]:
+        """Each watching callback's metric (its training twin when there is no validation data)
+        and direction (`mode: auto` decided here, by the metric's name)."""
+        watchers = {"checkpoint": self.config.callbacks.checkpoint,
+                    "early_stopping": self.config.callbacks.early_stopping,
+                    "reduce_lr_on_plateau": self.config.callbacks.reduce_lr_on_plateau}
+        monitors = {}
+        for what, settings in watchers.items():
+            if settings is None:
+                continue
+            metric = settings.monitor
+            if metric.startswith("val_") and not has_validation:
+                self.reporter.note(f"{what}: no validation data, so it watches '{metric[4:]}' "
+                                   f"instead of '{metric}'")
+                metric = metric[4:]
+            mode = settings.mode
+            if mode == "auto":
+                mode = "max" if higher_is_better(metric) else "min"
+            monitors[what] = Monitor(metric, mode)
+        return monitors
+
+    def final_metrics(self, model: Any, fold: Fold, run: RunDir) -> dict[str, Any] | None:
+        """On the test split (written to eval.json), else on the validation split."""
+        batch_size = self.config.train.batch_size
+        if fold.test is not None:
+            results = evaluate(model, fold.test, batch_size)
+            run.write_eval(results)
+            return results
+        if fold.validation is not None:
+            return evaluate(model, fold.validation, batch_size)
+        return None
+
+    def finish(self, rows: Rows, summary: dict[str, Any] | None) -> FitResult:
+        run = self.run_dir
+        run.set_status(STATUS_FINISHED, epochs_done=len(rows), eval=summary)
+        self.write_curves()
+        for backup in run.root.rglob("backup"):
+            shutil.rmtree(backup, ignore_errors=True)
+        return FitResult(run, rows, summary, self.device.is_chief)
+
+    def interrupted(self, signum: int) -> NntrainError:
+        run, name = self.run_dir, signal.Signals(signum).name
+        # What a resume continues from; None: k-fold (a backup per fold) or no epoch backed up
+        done = backed_up_epochs(str(run.backup_dir)) if run.backup_dir.is_dir() else None
+        run.set_status(STATUS_INTERRUPTED, signal=name, epochs_done=done)
+        self.write_curves()
+        after = f" after {done} completed epoch(s)" if done else ""
+        return NntrainError(f"stopped by {name}{after}; the run is kept in {run.root}",
+                            128 + signum, hint=f"continue it with: nntrain fit --resume {run.root}")
+
+    def write_curves(self) -> None:
+        """The epochs a run has, drawn: when it finishes, and when a signal or a divergence
+        ends it."""
+        from nntrain.results.curves import run_curves  # imported by a thread while training ran
+
+        for folder, figure in run_curves(self.run_dir.root):
+            run = RunDir(folder)
+            run.save_figure(figure, run.curves_png)
 
 
-def _save_if_finite(model: Any, path: Path, run: RunDir) -> None:
-    if all(np.isfinite(w).all() for w in model.get_weights()):
-        run.save_model(model, path)
-
-
-def _fit_fold(config: Config, fold: Fold, model: Any, run: RunDir, reporter: Reporter,
-              stop: StopOnSignal) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    status = run.read_status()
-    if status.get("status") == STATUS_FINISHED:  # a k-fold fold done before a resume
-        return run.read_metrics(), status.get("eval")
-    run.write_preprocess(fold.preprocessor.state)
-    run.write_summary(model_summary(model))
-    out = _outputs(run)
-    try:
-        train(model, config, fold, out, reporter, int(config.seed or 0), stop)
-    except (Interrupted, KeyboardInterrupt):
-        _save_if_finite(model, run.last_path, run)  # the weights as they were when stopped
-        raise
-    run.save_model(model)
-    if config.model.compare_with_ols:
-        ols = compare_with_ols(model, fold)
-        run.write_table(run.root / "ols.csv", ols.rows)
-        write_with(run.root / "ols_weights.npz", ols.save_weights)
-    results: dict[str, Any] | None = None
-    if fold.test is not None:
-        results = evaluate(model, fold.test, config.train.batch_size)
-        run.write_eval(results)
-    elif fold.validation is not None:
-        results = evaluate(model, fold.validation, config.train.batch_size)
-    if fold.index is not None:
-        run.set_status(STATUS_FINISHED, epochs_done=len(out.rows), eval=results)
-    return out.rows, results
-
-
-def _kfold_summary(per_fold: list[dict[str, Any]]) -> dict[str, float]:
+def kfold_summary(per_fold: Rows) -> dict[str, float]:
     """Mean and spread over folds of each validation metric (the table itself is folds.csv)."""
     keys = [k for k in per_fold[0] if isinstance(per_fold[0][k], float)]
     summary: dict[str, float] = {}
@@ -103,99 +327,6 @@ def _kfold_summary(per_fold: list[dict[str, Any]]) -> dict[str, float]:
     return summary
 
 
-def _fit_all(config: Config, device: DeviceSetup, folds: list[Fold], first_model: Any,
-             run: RunDir, reporter: Reporter, stop: StopOnSignal
-             ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    seed = int(config.seed or 0)
-    if len(folds) == 1:
-        return _fit_fold(config, folds[0], first_model, run, reporter, stop)
-    per_fold = []
-    for fold in folds:
-        keras.utils.set_random_seed(seed + (fold.index or 0))
-        model = first_model if fold.index == 0 else build_and_compile(config, device, fold)
-        rows, results = _fit_fold(config, fold, model, run.fold(fold.index or 0), reporter, stop)
-        per_fold.append({"fold": (fold.index or 0) + 1, "epochs": len(rows), **(results or {})})
-    summary = _kfold_summary(per_fold)
-    run.write_eval(summary)
-    run.write_table(run.root / "folds.csv", per_fold)
-    return rows, summary
-
-
-def _write_curves(run: RunDir) -> None:
-    """The epochs a run has, drawn: when it finishes, and when a signal or a divergence ends it."""
-    from nntrain.results.curves import write_curves  # imported by a thread while training ran
-
-    write_curves(run.root)
-
-
-def _interrupted(run: RunDir, signum: int) -> NntrainError:
-    name = signal.Signals(signum).name
-    # What a resume continues from; None: k-fold (a backup per fold) or no epoch backed up yet
-    done = backed_up_epochs(str(run.backup_dir)) if run.backup_dir.is_dir() else None
-    run.set_status(STATUS_INTERRUPTED, signal=name, epochs_done=done)
-    _write_curves(run)
-    after = f" after {done} completed epoch(s)" if done else ""
-    return NntrainError(f"stopped by {name}{after}; the run is kept in {run.root}", 128 + signum,
-                        hint=f"continue it with: nntrain fit --resume {run.root}")
-
-
-def _run_dir(config: Config, device: DeviceSetup, run_dir: Path | None,
-             resume: RunDir | None) -> RunDir:
-    """Only the chief writes the run directory. The other workers of a multi-worker run must
-    still save whenever the chief does (every worker takes part in saving under
-    MultiWorkerMirroredStrategy), so each writes the same files to a scratch directory of its
-    own (a copy of the run when resuming, for the backup), removed when the process exits."""
-    if device.is_chief:
-        return resume or RunDir.create(config, run_dir)
-    scratch = Path(tempfile.mkdtemp(prefix="nntrain-worker-"))
-    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
-    if resume is not None:
-        shutil.copytree(resume.root, scratch, dirs_exist_ok=True)
-    return RunDir(scratch)
-
-
 def run_fit(loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = None,
             resume: RunDir | None = None) -> FitResult:
-    """Everything that can fail on bad input fails before the run directory exists; after that,
-    a signal or an error leaves a run that `nntrain fit --resume` continues."""
-    config = loaded.config
-    seed = int(config.seed or 0)
-    where = resume.root if resume else run_dir or Path(config.output.dir)
-    folder = check_output(where, "--run-dir" if resume or run_dir else "output.dir")
-    keras.utils.set_random_seed(seed)
-    device = setup_device(config.device)
-    reporter.note(device.describe(config.train.batch_size))
-    folds = prepare(config.data, seed)
-    first_model = build_and_compile(config, device, folds[0])
-    check_disk_space(folder, first_model)
-    run = _run_dir(config, device, run_dir, resume)
-    if resume is None:
-        run.write_config(config)
-    remove_leftovers(run.root)
-    run.set_status(STATUS_RUNNING, name=config.name, epochs=config.train.epochs,
-                   pid=os.getpid(), host=socket.gethostname())
-    reporter.note(f"run directory: {run.root}" if device.is_chief else
-                  f"{device.role}: the chief writes the run directory (scratch here: {run.root})")
-    stop = StopOnSignal()
-    # matplotlib takes about a second to import; do it while TensorFlow trains, not after
-    threading.Thread(target=importlib.import_module, args=("nntrain.results.curves",),
-                     daemon=True).start()
-    try:
-        with stop.installed():
-            rows, summary = _fit_all(config, device, folds, first_model, run, reporter, stop)
-    except Interrupted as exc:
-        raise _interrupted(run, exc.signum) from None
-    except KeyboardInterrupt:
-        raise _interrupted(run, signal.SIGINT) from None
-    except NntrainError as exc:
-        run.set_status(STATUS_FAILED, message=exc.render())
-        _write_curves(run)
-        raise
-    except Exception as exc:
-        run.set_status(STATUS_FAILED, message=f"{type(exc).__name__}: {exc}")
-        raise
-    run.set_status(STATUS_FINISHED, epochs_done=len(rows), eval=summary)
-    _write_curves(run)
-    for backup in run.root.rglob("backup"):
-        shutil.rmtree(backup, ignore_errors=True)
-    return FitResult(run, rows, summary, device.is_chief)
+    return FitRun(loaded, reporter, run_dir, resume).execute()

@@ -12,6 +12,7 @@ from nntrain.config.suggest import did_you_mean
 from nntrain.data.inputs import read_inputs
 from nntrain.engine import keras
 from nntrain.errors import NntrainError
+from nntrain.model.heads import classifier_head
 from nntrain.runs.atomic import write_with
 from nntrain.runs.saved_model import open_target
 
@@ -22,11 +23,6 @@ def _sub_model(model: Any, layer: str) -> Any:
         raise NntrainError(f"the model has no layer '{layer}' (layers: {', '.join(names)})",
                            path="--layer", hint=did_you_mean(layer, names))
     return keras.Model(model.inputs, model.get_layer(layer).output)
-
-
-def _is_classifier(layer: Any) -> str | None:
-    act = getattr(getattr(layer, "activation", None), "__name__", "")
-    return act if act in ("softmax", "sigmoid") else None
 
 
 def _columns(prefix: str, values: np.ndarray, kind: str | None,
@@ -78,7 +74,7 @@ def run_predict(target: Path, input_path: Path, output: Path | None, layer: str 
         else:
             multi = len(outputs) > 1
             names = class_names.get(head.name) if isinstance(class_names, dict) else class_names
-            cols = _columns(f"{head.name}_" if multi else "", values, _is_classifier(head), names)
+            cols = _columns(f"{head.name}_" if multi else "", values, classifier_head(head), names)
         columns.update(cols)
     frame = pd.DataFrame(columns)
     write_with(output, lambda tmp: frame.to_csv(tmp, index=False))

@@ -65,23 +65,14 @@ def _encode_labels(col: pd.Series) -> tuple[np.ndarray, list[Any] | None]:
     return col.astype(str).map(index).to_numpy(dtype=np.int64), names
 
 
-def frame_to_arrays(frame: pd.DataFrame, cfg: DataConfig, path: str | Path,
-                    info: dict[str, Any] | None = None) -> tuple[Split, dict[str, Any]]:
-    """One table → Split, using (and on first use recording) the column layout in `info`."""
-    targets = _targets(cfg)
-    target_cols = [c for cols in (targets.values() if isinstance(targets, dict) else [targets])
-                   for c in cols]
-    _columns(frame, target_cols, "data.target")
-    features = cfg.features
-    if features is None:
-        features = [c for c in frame.columns if c not in target_cols]
-    feature_cols = [c for cols in (features.values() if isinstance(features, dict) else [features])
-                    for c in cols]
-    _columns(frame, feature_cols, "data.features")
-    frame = frame[feature_cols + [c for c in target_cols if c not in feature_cols]]
-    report_missing(frame, path)
-    groups = list(features.values()) if isinstance(features, dict) else [features]
-    for cols in groups:
+def _flat(columns: list[str] | dict[str, list[str]]) -> list[str]:
+    return [c for cols in (columns.values() if isinstance(columns, dict) else [columns])
+            for c in cols]
+
+
+def _check_text_features(frame: pd.DataFrame, features: Any, path: str | Path) -> None:
+    """A text column can only be an input of its own (it becomes a string tensor)."""
+    for cols in (list(features.values()) if isinstance(features, dict) else [features]):
         for col in cols:
             if not pd.api.types.is_numeric_dtype(frame[col]) and len(cols) > 1:
                 numbers = pd.to_numeric(frame[col], errors="coerce")
@@ -90,40 +81,60 @@ def frame_to_arrays(frame: pd.DataFrame, cfg: DataConfig, path: str | Path,
                                    f"{row + 2}: {frame[col].iloc[row]!r})", "data.features",
                                    "a text column must be an input of its own (features: "
                                    "[that_column], or one entry of a features mapping)")
+
+
+def _x_of(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """Numbers → float32 (n, columns); a single text column → strings (n,)."""
+    if not pd.api.types.is_numeric_dtype(frame[cols[0]]):
+        return frame[cols[0]].astype(str).to_numpy(dtype=object)
+    return frame[cols].to_numpy(dtype="float32")
+
+
+def _y_of(frame: pd.DataFrame, name: str, cols: list[str], class_names: dict[str, Any],
+          path: str | Path) -> np.ndarray:
+    """Label columns; text labels as class indices, recorded in (or, for the validation and
+    test files, taken from) `class_names`."""
+    if len(cols) > 1:
+        return frame[cols].to_numpy(dtype="float32")
+    labels, names = _encode_labels(frame[cols[0]])
+    known = class_names.get(name)
+    if names is not None:
+        if known is None:
+            class_names[name] = names
+        else:
+            unknown = set(names) - set(known)
+            if unknown:
+                raise runtime_error(f"{path}: label(s) {sorted(unknown)} in column "
+                                    f"'{cols[0]}' were not in the training data")
+            index = {n: i for i, n in enumerate(known)}
+            labels = frame[cols[0]].astype(str).map(index).to_numpy(dtype=np.int64)
+    return labels.reshape(-1, 1) if labels.ndim == 1 else labels
+
+
+def frame_to_arrays(frame: pd.DataFrame, cfg: DataConfig, path: str | Path,
+                    info: dict[str, Any] | None = None) -> tuple[Split, dict[str, Any]]:
+    """One table → Split, using (and on first use recording) the column layout in `info`."""
+    targets = _targets(cfg)
+    target_cols = _flat(targets)
+    _columns(frame, target_cols, "data.target")
+    features = cfg.features
+    if features is None:
+        features = [c for c in frame.columns if c not in target_cols]
+    feature_cols = _flat(features)
+    _columns(frame, feature_cols, "data.features")
+    frame = frame[feature_cols + [c for c in target_cols if c not in feature_cols]]
+    report_missing(frame, path)
+    _check_text_features(frame, features, path)
     info = dict(info or {})
     info.setdefault("feature_names", features)
-
-    def x_of(cols: list[str]) -> np.ndarray:
-        """Numbers → float32 (n, columns); a single text column → strings (n,)."""
-        if not pd.api.types.is_numeric_dtype(frame[cols[0]]):
-            return frame[cols[0]].astype(str).to_numpy(dtype=object)
-        return frame[cols].to_numpy(dtype="float32")
-
-    x = {k: x_of(v) for k, v in features.items()} if isinstance(features, dict) else x_of(features)
-    y: Any = None
+    x = ({k: _x_of(frame, v) for k, v in features.items()} if isinstance(features, dict)
+         else _x_of(frame, features))
     class_names: dict[str, Any] = dict(info.get("class_names_by_output") or {})
-
-    def y_of(name: str, cols: list[str]) -> np.ndarray:
-        if len(cols) > 1:
-            return frame[cols].to_numpy(dtype="float32")
-        labels, names = _encode_labels(frame[cols[0]])
-        known = class_names.get(name)
-        if names is not None:
-            if known is None:
-                class_names[name] = names
-            else:  # later files (validation / test) reuse the training mapping
-                unknown = set(names) - set(known)
-                if unknown:
-                    raise runtime_error(f"{path}: label(s) {sorted(unknown)} in column "
-                                        f"'{cols[0]}' were not in the training data")
-                index = {n: i for i, n in enumerate(known)}
-                labels = frame[cols[0]].astype(str).map(index).to_numpy(dtype=np.int64)
-        return labels.reshape(-1, 1) if labels.ndim == 1 else labels
-
+    y: Any = None
     if isinstance(targets, dict):
-        y = {k: y_of(k, v) for k, v in targets.items()}
+        y = {k: _y_of(frame, k, v, class_names, path) for k, v in targets.items()}
     elif targets:
-        y = y_of("", targets)
+        y = _y_of(frame, "", targets, class_names, path)
     info["class_names_by_output"] = class_names
     if "" in class_names:
         info["class_names"] = class_names[""]
