@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.console import Console
 
 from nntrain.cli.progress import metrics_table
+from nntrain.errors import NntrainError
 
 
 def eval_command(target: Path, config: Path | None, overrides: list[str], allow_unsafe: bool,
@@ -26,6 +27,9 @@ def eval_command(target: Path, config: Path | None, overrides: list[str], allow_
 
 def predict_command(target: Path, input_path: Path, output: Path | None, layer: str | None,
                     allow_unsafe: bool, console: Console) -> None:
+    if output is not None and output.resolve() == input_path.resolve():
+        raise NntrainError(f"--output is the --input file {input_path}; predict would overwrite "
+                           "it", path="--output", hint="name another file")
     from nntrain.workflows.predict import run_predict
 
     result, written = run_predict(target, input_path, output, layer, allow_unsafe)

@@ -27,7 +27,9 @@ def runs_command(folder: Path, sort: str | None, csv_path: Path | None, console:
     from nntrain.results.runs_table import (PLAIN_COLUMNS, collect, runs_table, sort_records,
                                             write_csv)
 
-    records = collect(folder)
+    records, unreadable = collect(folder)
+    for reason in unreadable:
+        console.print(f"[yellow]left out:[/yellow] {escape(reason)}", soft_wrap=True)
     if sort:
         records = sort_records(records, sort)
     extra = sort if sort and sort not in PLAIN_COLUMNS and sort != "monitor" else None

@@ -42,11 +42,19 @@ def run_record(info: RunInfo, folder: Path) -> dict[str, Any]:
     return record
 
 
-def collect(folder: Path) -> list[dict[str, Any]]:
+def collect(folder: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The runs' rows, and why each run that could not be read was left out (one corrupt run
+    must not hide the others)."""
     if not folder.is_dir():
         raise NntrainError(f"{folder} is not a folder", path="DIR",
                            hint="fit writes runs under output.dir, by default runs/")
-    return [run_record(RunInfo.load(root), folder) for root in find_runs(folder)]
+    records, unreadable = [], []
+    for root in find_runs(folder):
+        try:
+            records.append(run_record(RunInfo.load(root), folder))
+        except NntrainError as exc:
+            unreadable.append(exc.render())
+    return records, unreadable
 
 
 def sort_records(records: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:

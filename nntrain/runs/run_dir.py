@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import os
@@ -17,6 +18,7 @@ import numpy as np
 from nntrain.config.load import dump_config, validate_data
 from nntrain.config.schema import Config
 from nntrain.config.yaml_source import read_yaml_file
+from nntrain.errors import runtime_error
 from nntrain.runs.atomic import write_figure, write_text, write_with
 
 STATUS_RUNNING, STATUS_FINISHED = "running", "finished"
@@ -65,6 +67,21 @@ class RunDir:
     def checkpoint(self, which: str) -> Path:
         """best.keras or last.keras."""
         return self.best_path if which == "best" else self.last_path
+
+    def lock(self) -> int:
+        """Take the run for this process: an exclusive lock on the folder itself (no lock file
+        to leave behind), held until the returned descriptor is closed or the process ends.
+        A second fit, resume or eval of the same run stops here, naming the first."""
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            pid = self.read_status().get("pid")
+            holder = f"process {pid}" if pid else "another nntrain process"
+            raise runtime_error(f"{self.root} is in use by {holder}",
+                                "wait for it to finish, or stop it first") from None
+        return fd
 
     def fold(self, index: int) -> "RunDir":
         return RunDir(self.root / f"fold_{index + 1}")
@@ -161,6 +178,8 @@ class RunDir:
                 return list(csv.DictReader(fh))
         except FileNotFoundError:
             return []
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise runtime_error(f"{path} is not a readable CSV file ({exc})") from None
 
     def is_run(self) -> bool:
         return self.config_yaml.exists()

@@ -84,6 +84,11 @@ def _check_one(out: tuple, y: np.ndarray, loss: str, path: str, output: str) -> 
                                f"labels have shape {list(shape)} for {where} of shape "
                                f"{list(out)} (one-hot labels?)", path,
                                "use categorical_crossentropy or set data.preprocess.one_hot: false")
+        fractional = y[np.mod(y, 1) != 0] if numeric and y.dtype.kind == "f" else y[:0]
+        if fractional.size:
+            raise config_error(f"{loss} needs whole class numbers, but the labels hold "
+                               f"{fractional.flat[0]:g}", path,
+                               "use a regression loss (mse) for continuous targets")
         if numeric and width is not None and (y.min() < 0 or y.max() >= width):
             raise config_error(f"labels go from {y.min():g} to {y.max():g}, but {where} has "
                                f"{width} units (labels must be 0..{width - 1})", path,

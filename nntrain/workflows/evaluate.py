@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,15 @@ def pick_split(config: Config, preprocessor: Preprocessor) -> tuple[str, Split]:
 def run_eval(target: Path, config_path: Path | None, overrides: list[str],
              allow_unsafe: bool) -> EvalResult:
     saved = open_target(target, allow_unsafe)
-    config = _config_for(saved, config_path, overrides, allow_unsafe)
+    lock = saved.run.lock() if saved.run is not None else None  # eval writes into the run
+    try:
+        return _evaluate(saved, _config_for(saved, config_path, overrides, allow_unsafe))
+    finally:
+        if lock is not None:
+            os.close(lock)
+
+
+def _evaluate(saved: SavedModel, config: Config) -> EvalResult:
     pre = saved.preprocessor
     if pre is None:
         from nntrain.data import prepare

@@ -80,6 +80,7 @@ class FitRun:
         self.device: DeviceSetup
         self.run_dir: RunDir
         self.monitors: dict[str, Monitor] = {}
+        self.lock: int | None = None  # the run directory's lock, held until the process ends
 
     # -- the steps, in order ------------------------------------------------------------------
     def execute(self) -> FitResult:
@@ -110,6 +111,7 @@ class FitRun:
             self.write_curves()
             raise
         except Exception as exc:
+            self.raise_if_deleted()  # TensorFlow's errors about missing files say less
             self.run_dir.set_status(STATUS_FAILED, message=f"{type(exc).__name__}: {exc}")
             raise
         return self.finish(rows, summary)
@@ -145,7 +147,11 @@ class FitRun:
             if self.resume is not None:
                 shutil.copytree(self.resume.root, scratch, dirs_exist_ok=True)
             run = RunDir(scratch)
+        self.lock = run.lock()
         if self.resume is None:
+            if run.is_run():  # another process took this --run-dir since the CLI looked
+                raise NntrainError(f"{run.root} was started by another process meanwhile", 1,
+                                   hint=f"resume it with: nntrain fit --resume {run.root}")
             run.write_config(self.config)
         remove_leftovers(run.root)
         run.set_status(STATUS_RUNNING, name=self.config.name, epochs=self.config.train.epochs,
@@ -289,12 +295,18 @@ class FitRun:
         return None
 
     def finish(self, rows: Rows, summary: dict[str, Any] | None) -> FitResult:
+        self.raise_if_deleted()
         run = self.run_dir
         run.set_status(STATUS_FINISHED, epochs_done=len(rows), eval=summary)
         self.write_curves()
         for backup in run.root.rglob("backup"):
             shutil.rmtree(backup, ignore_errors=True)
         return FitResult(run, rows, summary, self.device.is_chief)
+
+    def raise_if_deleted(self) -> None:
+        if not self.run_dir.config_yaml.exists():
+            raise NntrainError(f"the run directory {self.run_dir.root} was deleted while "
+                               "training; the run is lost", 1, hint="train again") from None
 
     def interrupted(self, signum: int) -> NntrainError:
         run, name = self.run_dir, signal.Signals(signum).name
@@ -329,4 +341,9 @@ def kfold_summary(per_fold: Rows) -> dict[str, float]:
 
 def run_fit(loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = None,
             resume: RunDir | None = None) -> FitResult:
-    return FitRun(loaded, reporter, run_dir, resume).execute()
+    fit = FitRun(loaded, reporter, run_dir, resume)
+    try:
+        return fit.execute()
+    finally:
+        if fit.lock is not None:
+            os.close(fit.lock)

@@ -34,14 +34,25 @@ def _columns(frame: pd.DataFrame, names: list[str], field: str) -> None:
                                did_you_mean(name, map(str, frame.columns)))
 
 
+def _lines(bad: pd.DataFrame) -> str:
+    rows = (np.flatnonzero(bad.any(axis=1).to_numpy()) + 2).tolist()  # +2: header, 1-based
+    return ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
+
+
 def report_missing(frame: pd.DataFrame, path: str | Path) -> None:
-    bad = frame.isna().any(axis=1)
-    if bad.any():
-        rows = (np.flatnonzero(bad.to_numpy()) + 2).tolist()  # +2: header line, 1-based
-        shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
-        cols = [str(c) for c in frame.columns[frame.isna().any()]]
+    """Empty cells, and inf / -inf (which would train to NaN and look like divergence)."""
+    missing = frame.isna()
+    if missing.any(axis=None):
+        cols = [str(c) for c in frame.columns[missing.any()]]
         raise runtime_error(f"{path}: missing values in column(s) {', '.join(cols)} "
-                            f"at line(s) {shown}", "fill or drop those rows")
+                            f"at line(s) {_lines(missing)}", "fill or drop those rows")
+    numbers = frame.select_dtypes("number")
+    infinite = pd.DataFrame(np.isinf(numbers.to_numpy(dtype="float64")), columns=numbers.columns)
+    if infinite.any(axis=None):
+        cols = [str(c) for c in numbers.columns[infinite.any().to_numpy()]]
+        raise config_error(f"{path}: infinite values in column(s) {', '.join(cols)} at "
+                           f"line(s) {_lines(infinite)}", "data.path",
+                           "replace them with finite numbers or drop those rows")
 
 
 def _targets(cfg: DataConfig) -> list[str] | dict[str, list[str]]:
