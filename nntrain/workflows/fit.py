@@ -205,8 +205,7 @@ class FitRun:
         signals; raises our error when the loss diverges (see training.divergence)."""
         t = self.config.train
         steps = t.steps_per_epoch or -(-len(fold.train) // t.batch_size)
-        done = backed_up_epochs(str(run.backup_dir))
-        saved = resume_state(str(run.backup_dir), done)
+        done, saved = self.backup_to_resume(run, rows)
         epochs = done if saved and saved["stop"] else t.epochs  # early stopping had ended it
         rows[:] = [r for r in rows if int(r["epoch"]) <= done]
         if done:
@@ -225,6 +224,33 @@ class FitRun:
             raise
         finally:
             self.reporter.fit_end(rows)
+
+    def backup_to_resume(self, run: RunDir, rows: Rows) -> tuple[int, dict[str, Any] | None]:
+        """The epochs the backup holds and the callbacks' state saved with it, verified: a
+        resume that silently lost its metrics rows or the callbacks' state (early stopping's
+        patience, the plateau-reduced learning rate) would give a different run."""
+        start_over = (f"start over in a new folder: nntrain fit {run.config_yaml} "
+                      "--run-dir NEW_FOLDER")
+        try:
+            done = backed_up_epochs(str(run.backup_dir))
+        except (tf.errors.OpError, ValueError, KeyError) as exc:
+            raise NntrainError(f"the backup in {run.backup_dir} is damaged and cannot be "
+                               f"resumed ({type(exc).__name__})", 1, hint=start_over) from None
+        if not done:
+            return 0, None
+        missing = sorted(set(range(1, done + 1)) - {int(r["epoch"]) for r in rows})
+        if missing:
+            raise NntrainError(f"{run.metrics_csv} lacks epoch(s) {missing[0]}..{missing[-1]} "
+                               f"of the {done} the backup holds, so the resumed run's history "
+                               "would be wrong", 1, hint=start_over)
+        saved = resume_state(str(run.backup_dir), done)
+        cb = self.config.callbacks
+        tracked = (cb.checkpoint, cb.early_stopping, cb.reduce_lr_on_plateau)
+        if saved is None and any(c is not None for c in tracked):
+            raise NntrainError(f"the backup in {run.backup_dir} has no readable callback state "
+                               f"for epoch {done} (state.json missing or damaged)", 1,
+                               hint=start_over)
+        return done, saved
 
     def callbacks(self, model: Any, run: RunDir, rows: Rows) -> list[Any]:
         """Order matters: StopOnSignal comes first, Checkpoints' last.keras is written before

@@ -4,6 +4,7 @@ predict told to overwrite its input, labels that do not fit their loss."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import threading
@@ -148,3 +149,39 @@ def test_infinite_values_in_a_csv_name_the_column_and_line(tmp_path: Path) -> No
     code, text = _invoke("fit", config, "--run-dir", tmp_path / "run")
     assert code == 2 and "infinite values in column(s) b at line(s) 6" in text, text
     assert "diverged" not in text
+
+
+def _killed_after_epochs(folder: Path, epochs: int) -> Path:
+    """The resumable problem, SIGKILLed once its backup holds at least `epochs` epochs."""
+    config = write_problem(folder)
+    run = folder / "run"
+    proc = start_cli("fit", config, "--run-dir", run, "--set", "train.epochs=400",
+                     "--set", "callbacks.early_stopping=null", cwd=folder)
+    state = run / "checkpoints" / "backup" / "state.json"
+    try:
+        deadline = time.monotonic() + 180
+        while not (state.exists() and max(map(int, json.loads(state.read_text()) or [0]))
+                   >= epochs):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        proc.kill()
+        proc.wait()
+    return run
+
+
+def test_resume_refuses_a_run_whose_metrics_or_backup_state_were_damaged(tmp_path: Path) -> None:
+    run = _killed_after_epochs(tmp_path, 4)
+    metrics, state = run / "metrics.csv", run / "checkpoints" / "backup" / "state.json"
+    kept = metrics.read_text()
+    metrics.write_text(kept.splitlines()[0] + "\n")  # every row gone
+    code, text = _invoke("fit", "--resume", run)
+    assert code == 1 and "metrics.csv lacks epoch(s) 1.." in text and "--run-dir" in text, text
+    metrics.write_text(kept)
+    state.write_text("garbage{")
+    code, text = _invoke("fit", "--resume", run)
+    assert code == 1 and "no readable callback state" in text, text
+    for index in (run / "checkpoints" / "backup" / "chief").glob("*.index"):
+        index.write_bytes(b"\0" * 64)
+    code, text = _invoke("fit", "--resume", run)
+    assert code == 1 and "is damaged and cannot be resumed" in text, text
