@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from nntrain.config.data_schema import DataConfig
+from nntrain.data.files import ImageFiles, is_files, streamed_moments
 from nntrain.data.types import Arrays, Split
 from nntrain.errors import config_error, runtime_error
 
@@ -53,6 +54,7 @@ class Preprocessor:
             shaped = pre._shape_x(train.x, normalize=False)
             state["normalize"] = _map_arrays(
                 shaped, lambda a, k: None if _pick(state["inputs"], k)["text"] else _moments(a))
+
         if p.one_hot:
             if train.y is None:
                 raise config_error("one_hot needs labels", "data.preprocess.one_hot")
@@ -78,6 +80,8 @@ class Preprocessor:
             spec = _pick(s.get("inputs", {}), key) or {}
             if spec.get("text"):
                 return self._vectorize(a, key)
+            if is_files(a):
+                return _shape_files(a, s, _pick(s.get("normalize"), key) if normalize else None)
             if a.dtype.kind in "iufb" and not (s.get("info", {}).get("token_ids") and a.dtype.kind in "iu"):
                 a = a.astype("float32")
             if s.get("rescale") is not None:
@@ -166,10 +170,30 @@ def _vocabulary(a: np.ndarray, cfg: DataConfig) -> dict[str, Any]:
     return {"vocabulary": vocab, "vocab_size": len(vocab), "sequence_length": cfg.sequence_length}
 
 
-def _moments(a: np.ndarray) -> dict[str, Any]:
-    """Per-feature mean and std over the examples (std 0 → 1 so constant features stay 0)."""
-    mean = a.mean(axis=0)
-    std = a.std(axis=0)
+def _shape_files(files: ImageFiles, state: dict[str, Any],
+                 stats: dict[str, Any] | None) -> ImageFiles:
+    """The array steps of `_shape_x`, recorded for tf.data to run after decoding."""
+    if state.get("rescale") is not None:
+        files = files.then("rescale", state["rescale"])
+    if state.get("reshape"):
+        if int(np.prod(files.example_shape)) != int(np.prod(state["reshape"])):
+            raise config_error(f"cannot reshape examples of shape {list(files.example_shape)} "
+                               f"to {state['reshape']}", "data.preprocess.reshape")
+        files = files.then("reshape", list(state["reshape"]))
+    if state.get("flatten"):
+        files = files.then("flatten")
+    if stats:
+        if tuple(np.shape(stats["mean"])) != files.example_shape:
+            raise runtime_error(f"inputs of shape {list(files.example_shape)} do not match the "
+                                f"{list(np.shape(stats['mean']))} the normalization was fitted on")
+        files = files.then("normalize", stats)
+    return files
+
+
+def _moments(a: np.ndarray | ImageFiles) -> dict[str, Any]:
+    """Per-feature mean and std over the examples (std 0 → 1 so constant features stay 0);
+    one streamed pass for files."""
+    mean, std = streamed_moments(a) if is_files(a) else (a.mean(axis=0), a.std(axis=0))
     std = np.where(std > 0, std, 1.0)
     return {"mean": mean.astype("float32").tolist(), "std": std.astype("float32").tolist()}
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from nntrain.data.pipeline import to_dataset
 from nntrain.data.types import Split
 from nntrain.model.heads import classifier_head
 from nntrain.results.curves import DPI
@@ -67,7 +68,8 @@ def class_report(model: Any, split: Split, class_names: Any, batch_size: int) ->
     truth = _true_classes(split.y, k)
     if truth is None:
         return None
-    scores = np.asarray(model.predict(split.x, batch_size=batch_size, verbose=0))
+    scores = np.asarray(model.predict(to_dataset(split, batch_size, with_labels=False,
+                                                 cache=False), verbose=0))
     pred = scores.argmax(axis=1) if kind == "softmax" else (scores[:, 0] >= 0.5).astype(int)
     matrix = np.zeros((k, k), dtype=int)
     np.add.at(matrix, (truth, pred), 1)

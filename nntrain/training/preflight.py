@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from nntrain.config.schema import CompileConfig
+from nntrain.data.files import materialize
 from nntrain.data.types import Arrays, Split
 from nntrain.engine import tf
 from nntrain.errors import config_error, runtime_error
@@ -170,7 +171,7 @@ def check_one_batch(model: Any, split: Split, batch_size: int) -> None:
         return
     part = split.subset(slice(0, min(batch_size, len(split))))
     try:
-        model.evaluate(part.x, part.y, batch_size=len(part), verbose=0)
+        model.evaluate(materialize(part.x), part.y, batch_size=len(part), verbose=0)
     except (ValueError, TypeError, tf.errors.OpError) as exc:
         raise config_error(f"the model cannot run on the training data: {_last_line(exc)}",
                            "model") from None

@@ -1,40 +1,52 @@
-"""One folder per class of images, read by keras.utils.image_dataset_from_directory (same
-formats, class order, resizing and color modes) into NumPy arrays."""
+"""One folder per class of images, listed (not read): the same files, class order and labels
+as keras.utils.image_dataset_from_directory, decoded by tf.data while training
+(nntrain.data.files), so a folder larger than memory trains."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nntrain.config.data_schema import DataConfig
+from nntrain.data.files import FORMATS, ImageFiles
 from nntrain.data.sources import interleave
 from nntrain.data.types import RawData, Split
 from nntrain.errors import config_error
 
 
+def _class_files(folder: Path) -> list[str]:
+    """Every image under one class folder, sub-folders included, in a fixed order."""
+    found = []
+    for root, _dirs, files in sorted(os.walk(folder, followlinks=False), key=lambda w: w[0]):
+        found += [os.path.join(root, f) for f in sorted(files) if f.lower().endswith(FORMATS)]
+    return found
+
+
 def _read(cfg: DataConfig, path: str, field: str,
           class_names: list[str] | None) -> tuple[Split, list[str]]:
-    if not Path(path).is_dir():
+    folder = Path(path)
+    if not folder.is_dir():
         raise config_error(f"not a folder: {path}", field, "image_dir wants one sub-folder of "
                            "images per class")
-    from nntrain.engine import keras
-
-    try:
-        ds = keras.utils.image_dataset_from_directory(
-            path, labels="inferred", label_mode="int", class_names=class_names,
-            color_mode=cfg.color_mode, image_size=tuple(cfg.image_size), shuffle=False,
-            batch_size=256)
-    except ValueError as exc:
-        raise config_error(f"{path}: {exc}", field) from None
-    xs, ys = [], []
-    for x, y in ds.as_numpy_iterator():
-        xs.append(x)
-        ys.append(y)
-    if not xs:
-        raise config_error(f"no images in {path}", field)
-    return Split(np.concatenate(xs), np.concatenate(ys).astype(np.int64)), list(ds.class_names)
+    present = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    names = class_names or present
+    missing = [n for n in names if n not in present]
+    if missing:
+        raise config_error(f"{path} has no folder for class(es) {missing} (it has "
+                           f"{present or 'no sub-folders'})", field)
+    paths: list[str] = []
+    labels: list[int] = []
+    for index, name in enumerate(names):
+        files = _class_files(folder / name)
+        paths += files
+        labels += [index] * len(files)
+    if not paths:
+        raise config_error(f"no images in {path} (formats: {', '.join(FORMATS)})", field)
+    files_x = ImageFiles(np.array(paths, dtype=object), tuple(cfg.image_size), cfg.color_mode)
+    return Split(files_x, np.array(labels, dtype=np.int64)), list(names)
 
 
 def load(cfg: DataConfig) -> RawData:

@@ -1,0 +1,111 @@
+"""Inputs that stay on disk until tf.data reads them: a split of an image folder is its file
+listing (a few bytes per example), decoded batch by batch while training, never held whole.
+
+`ImageFiles` behaves like the array it stands for where the data layer needs one (`len`,
+`shape`, `dtype`, indexing to a subset), so splits, k-fold, `limit` and `classes` work on it
+unchanged; the preprocessing it is given (rescale, reshape, flatten, normalization) runs in
+the tf.data map, after decoding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
+FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # what image_dataset_from_directory reads
+BATCH = 256  # images decoded at a time when a pass over the files is computed on the host
+
+
+@dataclass(frozen=True)
+class ImageFiles:
+    paths: np.ndarray  # str, one per example
+    image_size: tuple[int, int]
+    color_mode: str
+    ops: tuple[tuple[str, Any], ...] = field(default=())  # applied after decoding, in order
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: Any) -> "ImageFiles":
+        return replace(self, paths=self.paths[index])
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype("float32")
+
+    @property
+    def example_shape(self) -> tuple[int, ...]:
+        shape: tuple[int, ...] = (*self.image_size, CHANNELS[self.color_mode])
+        for op, arg in self.ops:
+            if op == "reshape":
+                shape = tuple(arg)
+            elif op == "flatten":
+                shape = (int(np.prod(shape)),)
+        return shape
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self), *self.example_shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def then(self, op: str, arg: Any = None) -> "ImageFiles":
+        """The same files with one more step after decoding."""
+        return replace(self, ops=(*self.ops, (op, arg)))
+
+    def decode(self, path: Any) -> Any:
+        """One file → its float32 pixels, exactly as image_dataset_from_directory makes them
+        (decode_image, bilinear resize), then the preprocessing steps."""
+        from nntrain.engine import tf
+
+        image = tf.io.decode_image(tf.io.read_file(path), channels=CHANNELS[self.color_mode],
+                                   expand_animations=False)
+        image = tf.image.resize(image, self.image_size, method="bilinear")
+        image.set_shape((*self.image_size, CHANNELS[self.color_mode]))
+        for op, arg in self.ops:
+            if op == "rescale":
+                image = image * np.float32(arg)
+            elif op in ("reshape", "flatten"):
+                image = tf.reshape(image, (-1,) if op == "flatten" else tuple(arg))
+            elif op == "normalize":
+                image = (image - np.asarray(arg["mean"], "float32")) / np.asarray(arg["std"],
+                                                                                "float32")
+        return image
+
+    def batches(self) -> Any:
+        """The decoded examples as NumPy batches (for statistics and one-batch checks)."""
+        from nntrain.engine import tf
+
+        ds = tf.data.Dataset.from_tensor_slices(self.paths.astype(str)).map(
+            self.decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return ds.batch(BATCH).prefetch(tf.data.AUTOTUNE).as_numpy_iterator()
+
+
+def is_files(a: Any) -> bool:
+    return isinstance(a, ImageFiles)
+
+
+def materialize(arrays: Any) -> Any:
+    """Arrays as NumPy, decoding file-backed inputs: only for small subsets (one batch)."""
+    def one(a: Any) -> Any:
+        return np.concatenate(list(a.batches())) if is_files(a) else a
+
+    return {k: one(v) for k, v in arrays.items()} if isinstance(arrays, dict) else one(arrays)
+
+
+def streamed_moments(files: ImageFiles) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and std over every example, one pass over the files in float64."""
+    total = squares = None
+    count = 0
+    for batch in files.batches():
+        b = batch.astype("float64")
+        total = b.sum(axis=0) if total is None else total + b.sum(axis=0)
+        squares = (b * b).sum(axis=0) if squares is None else squares + (b * b).sum(axis=0)
+        count += len(b)
+    mean = total / count
+    return mean, np.sqrt(np.maximum(squares / count - mean * mean, 0.0))
