@@ -1,0 +1,127 @@
+"""Data bigger than memory: peak RSS and epoch time of `nntrain fit` on an image folder against
+the plain streaming Keras script (image_dataset_from_directory → model.fit), side by side.
+
+    python benchmarks/streaming.py                 # 12,000 JPEGs, 160×160 RGB, 3 classes
+    python benchmarks/streaming.py --images 3000   # a quicker look
+
+Both sides train the same 5-layer CNN for the same epochs, each in its own process under
+/usr/bin/time -v (peak RSS); the epoch time is the median of epochs 2..N (epoch 1 traces).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+SIZE = 160
+LAYERS = [
+    {"type": "Conv2D", "filters": 16, "kernel_size": 3, "activation": "relu"},
+    {"type": "MaxPooling2D", "pool_size": 2},
+    {"type": "Conv2D", "filters": 32, "kernel_size": 3, "activation": "relu"},
+    {"type": "GlobalAveragePooling2D"},
+    {"type": "Dense", "units": 3, "activation": "softmax"},
+]
+
+PLAIN = """
+import json, sys, time
+import os; os.environ["TF_USE_LEGACY_KERAS"] = "1"
+import tensorflow as tf
+keras = tf.keras
+folder, epochs, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ds = keras.utils.image_dataset_from_directory(folder, image_size=({size}, {size}),
+                                              batch_size=batch, seed=1)
+ds = ds.map(lambda x, y: (x / 255.0, y)).prefetch(tf.data.AUTOTUNE)
+model = keras.Sequential([keras.Input(({size}, {size}, 3))] +
+                         [keras.layers.deserialize({{"class_name": l.pop("type"), "config": l}})
+                          for l in json.loads(sys.argv[4])])
+model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+times = []
+class T(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        times.append(time.perf_counter())
+start = time.perf_counter()
+model.fit(ds, epochs=epochs, verbose=0, callbacks=[T()])
+print(json.dumps([b - a for a, b in zip([start] + times, times)]))
+"""
+
+
+def make_images(folder: Path, count: int) -> int:
+    """`count` noisy JPEGs in 3 class folders; returns their bytes on disk."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for c in range(3):
+        (folder / f"class_{c}").mkdir(parents=True, exist_ok=True)
+    base = rng.integers(0, 255, (3, SIZE, SIZE, 3))
+    for i in range(count):
+        c = i % 3
+        pixels = np.clip(base[c] + rng.normal(0, 40, (SIZE, SIZE, 3)), 0, 255).astype("uint8")
+        Image.fromarray(pixels).save(folder / f"class_{c}" / f"{i}.jpg", quality=90)
+    return sum(p.stat().st_size for p in folder.rglob("*.jpg"))
+
+
+def timed(cmd: list[str]) -> tuple[str, float]:
+    """stdout, and peak RSS in GB, of one process under /usr/bin/time -v."""
+    done = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{done.stdout}\n{done.stderr[-3000:]}")
+    kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
+    return done.stdout, kb / 1e6
+
+
+def nntrain_epochs(folder: Path, work: Path, epochs: int, batch: int) -> tuple[list[float], float]:
+    config = {"name": "stream", "seed": 1,
+              "data": {"source": "image_dir", "path": str(folder), "image_size": [SIZE, SIZE],
+                       "preprocess": {"rescale": 1 / 255}},
+              "model": {"input_shape": [SIZE, SIZE, 3], "layers": LAYERS},
+              "compile": {"optimizer": "adam", "loss": "sparse_categorical_crossentropy",
+                          "metrics": ["accuracy"]},
+              "train": {"batch_size": batch, "epochs": epochs}}
+    path = work / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    _, peak = timed([sys.executable, "-m", "nntrain", "fit", str(path), "--run-dir",
+                     str(work / "run")])
+    seconds = [float(line.split(",")[-1]) for line in
+               (work / "run" / "metrics.csv").read_text().splitlines()[1:]]
+    return seconds, peak
+
+
+def plain_epochs(folder: Path, work: Path, epochs: int, batch: int) -> tuple[list[float], float]:
+    script = work / "plain.py"
+    script.write_text(PLAIN.format(size=SIZE))
+    out, peak = timed([sys.executable, str(script), str(folder), str(epochs), str(batch),
+                       json.dumps(LAYERS)])
+    return json.loads(out.strip().splitlines()[-1]), peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--images", type=int, default=12_000)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=64)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        on_disk = make_images(work / "images", args.images)
+        decoded = args.images * SIZE * SIZE * 3 * 4
+        print(f"{args.images} JPEGs, {on_disk / 1e6:.0f} MB on disk, "
+              f"{decoded / 1e9:.2f} GB decoded as float32")
+        ours, our_peak = nntrain_epochs(work / "images", work, args.epochs, args.batch)
+        theirs, their_peak = plain_epochs(work / "images", work, args.epochs, args.batch)
+    ours_s, theirs_s = float(np.median(ours[1:] or ours)), float(np.median(theirs[1:] or theirs))
+    print("| | peak RSS | epoch time (median of epochs 2..N) |\n|---|---|---|")
+    print(f"| nntrain fit | {our_peak:.2f} GB | {ours_s:.1f} s |")
+    print(f"| plain Keras streaming script | {their_peak:.2f} GB | {theirs_s:.1f} s |")
+    print(f"| ratio | {our_peak / their_peak:.2f} | {ours_s / theirs_s:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
