@@ -77,3 +77,12 @@ def test_tensorflow_is_imported_only_by_the_engine_and_compat() -> None:
              for line, module in _imports(path)
              if module.split(".")[0] in ("tensorflow", "tf_keras", "keras")]
     assert not wrong, "import TensorFlow through nntrain.engine:\n" + "\n".join(wrong)
+
+
+def test_every_function_is_shorter_than_50_lines() -> None:
+    long = [f"{path.relative_to(REPO)}:{node.lineno} {node.name} ({length} lines)"
+            for path in PACKAGE.rglob("*.py")
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and (length := node.end_lineno - node.lineno + 1) >= 50]
+    assert not long, "split these:\n" + "\n".join(long)
