@@ -5,6 +5,7 @@ predict told to overwrite its input, labels that do not fit their loss."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -185,3 +186,30 @@ def test_resume_refuses_a_run_whose_metrics_or_backup_state_were_damaged(tmp_pat
         index.write_bytes(b"\0" * 64)
     code, text = _invoke("fit", "--resume", run)
     assert code == 1 and "is damaged and cannot be resumed" in text, text
+
+
+def _csv_config_at(folder: Path, data_path: Path) -> Path:
+    config = folder / "config.yaml"
+    config.write_text(XOR.read_text().replace(
+        "  source: synthetic\n  name: xor",
+        f"  source: csv\n  path: '{data_path}'\n  target: y"))
+    return config
+
+
+def test_a_fifo_or_a_device_as_data_path_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "data.csv"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        started = time.monotonic()
+        code, text = _invoke("fit", _csv_config_at(tmp_path, path), "--run-dir", tmp_path / "r")
+        assert code == 2 and "not a data file" in text and "data.path" in text, text
+        assert time.monotonic() - started < 60
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_huge_sparse_file_as_csv_is_refused_without_reading_it(tmp_path: Path) -> None:
+    sparse = tmp_path / "data.csv"
+    with open(sparse, "wb") as fh:
+        fh.truncate(2 * 2**30)  # 2 GiB of NUL bytes, no disk used
+    code, text = _invoke("fit", _csv_config_at(tmp_path, sparse), "--run-dir", tmp_path / "r")
+    assert code == 2 and "not a text CSV file" in text, text

@@ -10,11 +10,16 @@ import pandas as pd
 
 from nntrain.config.data_schema import DataConfig
 from nntrain.config.suggest import did_you_mean
+from nntrain.data.sources import check_fits_in_memory, regular_file
 from nntrain.data.types import RawData, Split
 from nntrain.errors import config_error, runtime_error
 
 
 def read_table(path: str | Path, field: str = "data.path") -> pd.DataFrame:
+    with open(regular_file(path, field), "rb") as fh:
+        if b"\0" in fh.read(2**16):
+            raise config_error(f"{path} is not a text CSV file (it holds NUL bytes)", field)
+    check_fits_in_memory(Path(path).stat().st_size * 2, path)  # parsed frame ≈ 2× the text
     try:
         frame = pd.read_csv(path)
     except FileNotFoundError:
