@@ -23,6 +23,9 @@ def _pick(value: Any, key: str | None) -> Any:
     return value.get(key) if key is not None and isinstance(value, dict) else value
 
 
+MAX_ONE_HOT_CLASSES = 100_000  # beyond this a one-hot label matrix outgrows any machine
+
+
 def is_text(a: np.ndarray) -> bool:
     return a.dtype.kind in "OUS"
 
@@ -223,4 +226,9 @@ def _num_classes(labels: np.ndarray, names: Any, key: str | None) -> int:
                            "data.preprocess.one_hot", "map labels with `classes`")
     if isinstance(names, list):
         return len(names)
-    return int(flat.max()) + 1
+    k = int(flat.max()) + 1
+    if k > MAX_ONE_HOT_CLASSES:
+        raise config_error(f"labels go up to {k - 1}: one_hot would make {k:,} columns per "
+                           "example", "data.preprocess.one_hot",
+                           "use sparse_categorical_crossentropy on the class numbers instead")
+    return k

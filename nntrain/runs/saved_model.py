@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,14 +116,24 @@ def load_keras_model(path: Path, allow_unsafe: bool = False) -> Any:
         check_keras_zip(path)
     try:
         return keras.models.load_model(path, safe_mode=not allow_unsafe)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         text = str(exc)
         if "safe_mode" in text or "lambda" in text.lower():
             raise runtime_error(f"{path} contains code (a Lambda layer) and was not loaded",
                                 UNTRUSTED_HINT) from None
-        raise runtime_error(f"cannot load {path}: {text.splitlines()[0]}") from None
+        raise runtime_error(f"cannot load {path}: {_load_failure(text)}") from None
     except OSError as exc:
         raise runtime_error(f"cannot load {path}: {exc}") from None
+
+
+def _load_failure(text: str) -> str:
+    """Keras' message without the layer config it dumps (which can hold base64 bytecode)."""
+    found = re.match(r"Error when deserializing class '([^']+)'", text)
+    if found is None:
+        return text.strip().splitlines()[0][:300]
+    cause = text.split("Exception encountered:", 1)[-1].strip().splitlines()
+    reason = cause[0][:120] if cause and "Exception encountered:" in text else "invalid config"
+    return f"Keras cannot rebuild its {found.group(1)} layer ({reason})"
 
 
 def open_target(target: Path, allow_unsafe: bool = False) -> SavedModel:

@@ -213,3 +213,35 @@ def test_a_huge_sparse_file_as_csv_is_refused_without_reading_it(tmp_path: Path)
         fh.truncate(2 * 2**30)  # 2 GiB of NUL bytes, no disk used
     code, text = _invoke("fit", _csv_config_at(tmp_path, sparse), "--run-dir", tmp_path / "r")
     assert code == 2 and "not a text CSV file" in text, text
+
+
+def test_a_file_that_is_no_image_in_an_image_folder_is_named(tmp_path: Path) -> None:
+    from PIL import Image
+
+    for name in ("a", "b"):
+        (tmp_path / "images" / name).mkdir(parents=True)
+        for i in range(3):
+            Image.new("RGB", (8, 8), (i * 40, 0, 0)).save(tmp_path / "images" / name / f"{i}.png")
+    fake = tmp_path / "images" / "b" / "notes.jpg"
+    fake.write_text("not a picture")
+    config = tmp_path / "config.yaml"
+    config.write_text(f"""\
+data: {{source: image_dir, path: '{tmp_path / "images"}', image_size: [8, 8]}}
+model:
+  input_shape: [8, 8, 3]
+  layers: [{{type: Flatten}}, {{type: Dense, units: 2, activation: softmax}}]
+compile: {{optimizer: adam, loss: sparse_categorical_crossentropy}}
+train: {{batch_size: 2, epochs: 1}}
+""")
+    code, text = _invoke("fit", config, "--run-dir", tmp_path / "run")
+    assert code == 2 and "notes.jpg is not a JPEG, PNG, GIF or BMP image" in text, text
+
+
+def test_a_class_label_of_a_hundred_million_is_refused_for_one_hot(tmp_path: Path) -> None:
+    config = _csv_problem(tmp_path, [0, 1, 100_000_000])
+    config.write_text(config.read_text().replace(
+        "target: label}", "target: label, preprocess: {one_hot: true}}").replace(
+        "sparse_categorical_crossentropy", "categorical_crossentropy"))
+    code, text = _invoke("fit", config, "--run-dir", tmp_path / "run")
+    assert code == 2 and "one_hot would make 100,000,001 columns" in text, text
+    assert "MemoryError" not in text

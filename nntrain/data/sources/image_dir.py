@@ -17,6 +17,21 @@ from nntrain.data.types import RawData, Split
 from nntrain.errors import config_error
 
 
+# The first bytes of each format tf.io.decode_image reads.
+MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")
+
+
+def _check_images(paths: list[str], field: str) -> None:
+    """Read each file's first bytes (not the image), so a file that is no image is named now
+    rather than failing TensorFlow's decoder in the middle of an epoch."""
+    for path in paths:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+        if not head.startswith(MAGIC):
+            raise config_error(f"{path} is not a JPEG, PNG, GIF or BMP image (by its content)",
+                               field, "remove it from the image folder")
+
+
 def _class_files(folder: Path) -> list[str]:
     """Every image under one class folder, sub-folders included, in a fixed order."""
     found = []
@@ -45,6 +60,7 @@ def _read(cfg: DataConfig, path: str, field: str,
         labels += [index] * len(files)
     if not paths:
         raise config_error(f"no images in {path} (formats: {', '.join(FORMATS)})", field)
+    _check_images(paths, field)
     files_x = ImageFiles(np.array(paths, dtype=object), tuple(cfg.image_size), cfg.color_mode)
     return Split(files_x, np.array(labels, dtype=np.int64)), list(names)
 
