@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 
-from nntrain.config.keras_check import NESTED_LAYER_ARGS
 from nntrain.config.schema import ModelConfig
 from nntrain.engine import keras
 from nntrain.errors import config_error
@@ -14,25 +13,19 @@ from nntrain.model import keras_objects
 from nntrain.model.perceptron import build_perceptron
 
 
+def _deserialize_layer(config: Any) -> Any:
+    layer = keras.layers.deserialize(config)
+    if not isinstance(layer, keras.layers.Layer):  # Keras hands an unknown name back as given
+        raise ValueError(f"unknown layer type {layer!r}")
+    return layer
+
+
 def make_layer(spec: dict[str, Any], path: str, *, force_float32: bool = False) -> Any:
-    """{type: Conv2D, filters: 32, ...} → keras.layers.Conv2D(filters=32, ...)."""
-    layer_type = spec["type"]
-    args: dict[str, Any] = {}
-    for arg, value in spec.items():
-        if arg in ("type", "inputs"):
-            continue
-        if arg in NESTED_LAYER_ARGS and isinstance(value, dict):
-            args[arg] = make_layer(value, f"{path}.{arg}")
-        elif isinstance(value, list) and arg.endswith(("shape", "size", "strides", "rate")):
-            args[arg] = tuple(value)
-        else:
-            args[arg] = keras_objects.layer_argument(arg, value, f"{path}.{arg}")
-    if force_float32 and "dtype" not in args:
-        args["dtype"] = "float32"  # keep softmax / losses stable under mixed precision
-    try:
-        return getattr(keras.layers, layer_type)(**args)
-    except (TypeError, ValueError) as exc:
-        raise config_error(f"Keras cannot build {layer_type}: {exc}", path) from None
+    """{type: Conv2D, filters: 32, ...} → the layer Keras' own deserializer builds from it."""
+    spec = {k: v for k, v in spec.items() if k != "inputs"}
+    if force_float32:
+        spec.setdefault("dtype", "float32")  # keep softmax / losses stable under mixed precision
+    return keras_objects.construct(_deserialize_layer, spec, path, spec["type"])
 
 
 def _fit_error(layer: Any, exc: Exception, path: str) -> Exception:

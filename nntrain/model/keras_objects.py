@@ -1,7 +1,15 @@
-"""Config specs → Keras objects, always through Keras' own registries (`get`, `deserialize`)."""
+"""Config specs → Keras objects, always through Keras' own deserializers.
+
+A spec is a name (`he_normal`) or a mapping `{type: HeNormal, seed: 1}`; `serialized` turns
+mappings, nested ones included, into Keras' own form `{"class_name", "config"}`, and Keras then
+resolves every nested initializer, regularizer, constraint, activation, schedule and wrapped
+layer itself, as it does when it loads a saved model.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from nntrain.config.keras_catalog import catalog
@@ -9,62 +17,70 @@ from nntrain.engine import keras
 from nntrain.errors import config_error
 
 Spec = str | dict[str, Any]
+# What Keras' deserializers raise for a spec they cannot build (KeyError: a wrapper's missing
+# `layer`, which validation reports first).
+BUILD_ERRORS = (TypeError, ValueError, KeyError)
 
 
-def _keras_config(spec: dict[str, Any]) -> dict[str, Any]:
-    args = {k: v for k, v in spec.items() if k != "type"}
-    return {"class_name": spec["type"], "config": args}
+def serialized(value: Any) -> Any:
+    """`{type: X, **args}` → `{"class_name": X, "config": args}`, recursively."""
+    if isinstance(value, dict):
+        inner = {k: serialized(v) for k, v in value.items() if k != "type"}
+        return {"class_name": value["type"], "config": inner} if "type" in value else inner
+    if isinstance(value, list):
+        return [serialized(v) for v in value]
+    return value
 
 
-def _construct(get: Any, spec: Spec, path: str, what: str) -> Any:
+def _message(exc: Exception) -> str:
+    """Keras wraps a failure in each enclosing class ("Error when deserializing class 'Dense'
+    ... Exception encountered: <cause>"); the innermost cause is what the user can fix."""
+    cause = str(exc).rsplit("Exception encountered:", 1)[-1].strip()
+    return re.split(r" (?:Please ensure you|Make sure custom classes|Full object config)", cause)[0]
+
+
+def _builds(build: Callable[[Any], Any], spec: Spec) -> bool:
     try:
-        return get(_keras_config(spec) if isinstance(spec, dict) else spec)
-    except (ValueError, TypeError) as exc:
-        raise config_error(f"Keras cannot build this {what}: {exc}", path) from None
+        build(serialized(spec))
+    except BUILD_ERRORS:
+        return False
+    return True
 
 
-def activation(spec: Spec, path: str) -> Any:
-    """Activation functions by name; advanced activations (LeakyReLU, PReLU, ...) as layers."""
-    name = spec["type"] if isinstance(spec, dict) else spec
-    if name in catalog()["activation_layers"]:
-        args = {k: v for k, v in spec.items() if k != "type"} if isinstance(spec, dict) else {}
-        return _construct(lambda _s: getattr(keras.layers, name)(**args), spec, path, "activation")
-    return _construct(keras.activations.get, name, path, "activation")
+def construct(build: Callable[[Any], Any], spec: Spec, path: str, what: str) -> Any:
+    """build(serialized spec), with a failure reported at the argument that caused it: the
+    first one without which Keras builds the object."""
+    try:
+        return build(serialized(spec))
+    except BUILD_ERRORS as exc:
+        message = _message(exc)
+    args = [a for a in spec if a not in ("type", "name")] if isinstance(spec, dict) else []
+    culprit = next((a for a in args if _builds(build, {k: v for k, v in spec.items() if k != a})),
+                   None)
+    raise config_error(f"Keras cannot build {what}: {message}",
+                       f"{path}.{culprit}" if culprit else path) from None
+
+
+def _optimizer(config: Spec) -> Any:
+    """Keras' form with the current class's module: tf-keras' `optimizers.get` builds a mapping
+    without a module as the legacy optimizer, and has no AdamW, Lion or Adafactor there."""
+    config = config if isinstance(config, dict) else {"class_name": config, "config": {}}
+    names = {n.lower(): n for n in catalog()["optimizers"]}  # `adam` and `Adam` alike
+    name = names.get(config["class_name"].lower(), config["class_name"])
+    return keras.saving.deserialize_keras_object(
+        {**config, "class_name": name, "module": "keras.optimizers", "registered_name": None})
 
 
 def optimizer(spec: Spec, path: str = "compile.optimizer") -> Any:
-    if isinstance(spec, dict) and isinstance(spec.get("learning_rate"), dict):
-        spec = dict(spec)
-        spec["learning_rate"] = _construct(keras.optimizers.schedules.deserialize,
-                                           spec["learning_rate"], f"{path}.learning_rate",
-                                           "learning-rate schedule")
-    return _construct(keras.optimizers.get, spec, path, "optimizer")
+    """Always the current `tf.keras.optimizers` class, whichever spelling the config uses."""
+    return construct(_optimizer, spec, path, "this optimizer")
 
 
 def loss(spec: Spec, path: str) -> Any:
-    return _construct(keras.losses.get, spec, path, "loss")
+    return construct(keras.losses.get, spec, path, "this loss")
 
 
 def metric(spec: Spec, path: str) -> Any:
     if isinstance(spec, str):
         return spec  # compile() picks the right variant of 'accuracy', 'mae', ...
-    return _construct(keras.metrics.get, spec, path, "metric")
-
-
-_ARG_GETTERS = {
-    "initializer": keras.initializers.get,
-    "regularizer": keras.regularizers.get,
-    "constraint": keras.constraints.get,
-}
-
-
-def layer_argument(arg: str, value: Any, path: str) -> Any:
-    """Turn one layer constructor argument into what Keras expects."""
-    if value is None:
-        return None
-    if arg == "activation" or arg.endswith("_activation"):
-        return activation(value, path)
-    for suffix, get in _ARG_GETTERS.items():
-        if (arg.endswith(f"_{suffix}") or arg == suffix) and isinstance(value, dict):
-            return _construct(get, value, path, suffix)
-    return value
+    return construct(keras.metrics.get, spec, path, "this metric")
