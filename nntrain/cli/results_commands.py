@@ -63,6 +63,9 @@ def compare_command(paths: list[Path], plot: Path | None, metric: str | None,
 
 def weights_command(target: Path, layer: str | None, csv_path: Path | None, allow_unsafe: bool,
                     console: Console) -> None:
+    from nntrain.cli.model_commands import check_target
+
+    check_target(target)
     from nntrain.results.weights import layer_weights
     from nntrain.runs.atomic import write_with
     from nntrain.runs.saved_model import open_target

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -245,3 +246,17 @@ def test_a_class_label_of_a_hundred_million_is_refused_for_one_hot(tmp_path: Pat
     code, text = _invoke("fit", config, "--run-dir", tmp_path / "run")
     assert code == 2 and "one_hot would make 100,000,001 columns" in text, text
     assert "MemoryError" not in text
+
+
+def test_eval_on_a_wrong_target_answers_before_tensorflow_loads(tmp_path: Path) -> None:
+    code, text = _invoke("fit", XOR, "--run-dir", tmp_path / "runs" / "xor" / "one",
+                         "--set", "train.epochs=1")
+    assert code == 0, text
+    for target, expected in ((tmp_path / "nothing", "does not exist"),
+                             (tmp_path / "runs", "holds 1 run(s), e.g.")):
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "nntrain", "eval", str(target)],
+                              capture_output=True, text=True, timeout=60)
+        text = " ".join((done.stdout + done.stderr).split())
+        assert done.returncode == 2 and expected in text and "TARGET" in text, text
+        assert time.monotonic() - started < 4  # TensorFlow alone takes longer to import
