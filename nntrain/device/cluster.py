@@ -74,11 +74,10 @@ def _parse(raw: str) -> dict[str, Any]:
 
 def _bound_registration(cluster: dict[str, list[str]], seconds: float) -> None:
     """Without the barrier, the timeout alone does not stop the wait (measured on TF 2.21)."""
-    from nntrain.engine import tf  # noqa: F401 (first: it sets up the TensorFlow import)
-    from tensorflow.python.eager import context as tf_context
+    from nntrain.compat import eager_context
 
     leader = "chief" if "chief" in cluster else "worker"
-    context = tf_context.context()
+    context = eager_context()
     context.configure_coordination_service(
         service_type="standalone", service_leader=f"/job:{leader}/replica:0/task:0",
         cluster_register_timeout_in_ms=int(seconds * 1000))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import signal
 import threading
 import time
@@ -17,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from nntrain.engine import keras, tf
+from nntrain import compat
+from nntrain.engine import keras
 from nntrain.runs.atomic import write_text, write_with
 from nntrain.training.monitor import higher_is_better
 from nntrain.training.report import Reporter
@@ -170,11 +170,7 @@ class StopOnSignal(keras.callbacks.Callback):
 
 
 # What Keras' callbacks (and ours) reset in on_train_begin and a resumed run needs back.
-RESUMABLE = {
-    "EarlyStopping": ("wait", "best", "best_epoch", "stopped_epoch"),
-    "ReduceLROnPlateau": ("wait", "best", "cooldown_counter"),
-    "Checkpoints": ("best", "best_epoch", "pending"),
-}
+RESUMABLE = {**compat.CALLBACK_STATE, "Checkpoints": ("best", "best_epoch", "pending")}
 KEPT_ENTRIES = 2
 BACKUP_BUDGET = 0.02  # the most of the training time backups may take
 STATE_FILE = "state.json"
@@ -182,11 +178,7 @@ STATE_FILE = "state.json"
 
 def backed_up_epochs(backup_dir: str) -> int:
     """How many epochs the backup holds: where a resumed fit starts (0 without a backup)."""
-    latest = tf.train.latest_checkpoint(os.path.join(backup_dir, "chief"))
-    if latest is None:
-        return 0
-    reader = tf.train.load_checkpoint(latest)
-    return int(reader.get_tensor("ckpt_saved_epoch/.ATTRIBUTES/VARIABLE_VALUE")) + 1
+    return compat.backed_up_epochs(backup_dir)
 
 
 def _read_states(folder: Path) -> dict[str, Any]:
@@ -249,14 +241,13 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         """Keras stores the epoch in the backup's variable here; only epochs that are backed
         up need it (on_epoch_end), which saves a device write per epoch."""
-        self._current_epoch = epoch
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         last = epoch + 1 >= self.params["epochs"] or self.model.stop_training
         if self.every_epoch or last or time.monotonic() - self._since >= self._cost / BACKUP_BUDGET:
             started = time.monotonic()
             self._write_state(epoch + 1)
-            self._training_state._ckpt_saved_epoch.assign(epoch)
+            compat.store_backup_epoch(self, epoch)
             super().on_epoch_end(epoch, logs)
             self._since = time.monotonic()
             self._cost = self._since - started
@@ -297,5 +288,5 @@ class ProgressBridge(keras.callbacks.Callback):
         self.reporter = reporter
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        counter, steps = self.model._train_counter, self.params["steps"]
+        counter, steps = compat.train_step_counter(self.model), self.params["steps"]
         self.reporter.watch_steps(lambda: int(counter.numpy()) % steps)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nntrain import compat
 from nntrain.engine import keras, tf
 from nntrain.errors import NntrainError, runtime_error
 
@@ -31,7 +32,7 @@ def guard_train_step(model: Any) -> None:
         with tf.GradientTape() as tape:
             y_pred = model(x, training=True)
             loss = model.compute_loss(x, y, y_pred, sample_weight)
-        model._validate_target_and_loss(y, loss)
+        compat.validate_target_and_loss(model, y, loss)
         with tf.control_dependencies([tf.debugging.check_numerics(loss, MARKER)]):
             model.optimizer.minimize(loss, model.trainable_variables, tape=tape)
         return model.compute_metrics(x, y, y_pred, sample_weight)
@@ -69,7 +70,7 @@ class NanGuard(keras.callbacks.Callback):
 
     def __init__(self) -> None:
         super().__init__()
-        self._supports_tf_logs = True
+        compat.take_tensor_logs(self)
         self.epoch = 0
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
