@@ -1,10 +1,6 @@
-"""Config specs → Keras objects, always through Keras' own deserializers.
-
-A spec is a name (`he_normal`) or a mapping `{type: HeNormal, seed: 1}`; `serialized` turns
-mappings, nested ones included, into Keras' own form `{"class_name", "config"}`, and Keras then
-resolves every nested initializer, regularizer, constraint, activation, schedule and wrapped
-layer itself, as it does when it loads a saved model.
-"""
+"""Config specs → Keras objects through Keras' own deserializers: `{type: X, **args}` becomes
+Keras' serialized form, and Keras resolves every nested initializer, regularizer, constraint,
+activation, schedule and wrapped layer itself, as when it loads a saved model."""
 
 from __future__ import annotations
 
@@ -17,8 +13,7 @@ from nntrain.engine import keras
 from nntrain.errors import config_error
 
 Spec = str | dict[str, Any]
-# What Keras' deserializers raise for a spec they cannot build (KeyError: a wrapper's missing
-# `layer`, which validation reports first).
+# What Keras' deserializers raise for a spec they cannot build (KeyError: a wrapper's `layer`).
 BUILD_ERRORS = (TypeError, ValueError, KeyError)
 
 
