@@ -40,6 +40,35 @@ def writer_alive(status: dict[str, Any]) -> bool | None:
     return True
 
 
+class BackupDir:
+    """checkpoints/backup: Keras' BackupAndRestore files (chief/, its own layout) and, beside
+    them, the state of the callbacks Keras' backup leaves out, with their best weights."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    state_json = property(lambda self: self.root / "state.json")
+
+    def best_weights(self, epoch: int) -> Path:
+        return self.root / f"weights-{epoch}.npz"
+
+    def all_best_weights(self) -> list[Path]:
+        return sorted(self.root.glob("weights-*.npz"))
+
+    def read_states(self) -> dict[str, Any]:
+        """{epochs done: state}; empty when missing or unreadable (resume checks for that)."""
+        try:
+            return json.loads(self.state_json.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def write_states(self, entries: dict[str, Any]) -> None:
+        write_text(self.state_json, json.dumps(entries, indent=1))
+
+    def save_weights(self, path: Path, weights: list[Any]) -> None:
+        write_with(path, lambda tmp: np.savez(tmp, *weights))
+
+
 class RunDir:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -51,6 +80,7 @@ class RunDir:
     best_path = property(lambda self: self.checkpoints / "best.keras")
     last_path = property(lambda self: self.checkpoints / "last.keras")
     backup_dir = property(lambda self: self.checkpoints / "backup")
+    backup = property(lambda self: BackupDir(self.backup_dir))
     metrics_csv = property(lambda self: self.root / "metrics.csv")
     eval_json = property(lambda self: self.root / "eval.json")
     tensorboard = property(lambda self: self.root / "tensorboard")

@@ -5,21 +5,18 @@ progress display. None of them runs per batch: Keras then skips its batch-hook m
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nntrain import compat
 from nntrain.engine import keras
-from nntrain.runs.atomic import write_text, write_with
-from nntrain.training.monitor import higher_is_better
+from nntrain.runs.run_dir import BackupDir
 from nntrain.training.report import Reporter
 
 
@@ -70,12 +67,10 @@ class Checkpoints(keras.callbacks.Callback):
     never written: a diverged model must not replace the last good checkpoint.
     """
 
-    def __init__(self, save: Callable[[Any, str], None], monitor: str, mode: str,
+    def __init__(self, save: Callable[[Any, str], None], monitor: str, mode: str,  # min | max
                  every_seconds: float) -> None:
         super().__init__()
         self.save, self.monitor, self.every_seconds = save, monitor, every_seconds
-        if mode == "auto":
-            mode = "max" if higher_is_better(monitor) else "min"
         self.better = (lambda a, b: a > b) if mode == "max" else (lambda a, b: a < b)
         self.best: float | None = None
         self.best_epoch = 0
@@ -173,7 +168,6 @@ class StopOnSignal(keras.callbacks.Callback):
 RESUMABLE = {**compat.CALLBACK_STATE, "Checkpoints": ("best", "best_epoch", "pending")}
 KEPT_ENTRIES = 2
 BACKUP_BUDGET = 0.02  # the most of the training time backups may take
-STATE_FILE = "state.json"
 
 
 def backed_up_epochs(backup_dir: str) -> int:
@@ -181,16 +175,9 @@ def backed_up_epochs(backup_dir: str) -> int:
     return compat.backed_up_epochs(backup_dir)
 
 
-def _read_states(folder: Path) -> dict[str, Any]:
-    try:
-        return json.loads((folder / STATE_FILE).read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def resume_state(backup_dir: str, epochs_done: int) -> dict[str, Any] | None:
+def resume_state(backup: BackupDir, epochs_done: int) -> dict[str, Any] | None:
     """The callbacks' state saved after `epochs_done` epochs, if there is one."""
-    return _read_states(Path(backup_dir)).get(str(epochs_done)) if epochs_done else None
+    return backup.read_states().get(str(epochs_done)) if epochs_done else None
 
 
 def _plain(value: Any) -> Any:
@@ -214,9 +201,9 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
     epochs (saving runs collective ops), so no clock decides: every epoch is backed up.
     """
 
-    def __init__(self, backup_dir: str, callbacks: list[Any], every_epoch: bool = False) -> None:
-        super().__init__(backup_dir, delete_checkpoint=False)
-        self.folder = Path(backup_dir)
+    def __init__(self, backup: BackupDir, callbacks: list[Any], every_epoch: bool = False) -> None:
+        super().__init__(str(backup.root), delete_checkpoint=False)
+        self.files = backup
         self.tracked = {type(c).__name__: c for c in callbacks if type(c).__name__ in RESUMABLE}
         self.every_epoch = every_epoch
         self._cost = 0.0
@@ -226,7 +213,7 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
         super().on_train_begin(logs)
         done = backed_up_epochs(self.backup_dir)
         # What a killed process wrote past its last backup is redone, so it is dropped.
-        entries = {k: v for k, v in _read_states(self.folder).items() if int(k) <= done}
+        entries = {k: v for k, v in self.files.read_states().items() if int(k) <= done}
         self._keep(entries)
         for name, state in entries.get(str(done), {}).get("callbacks", {}).items():
             callback = self.tracked.get(name)
@@ -235,7 +222,7 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
             for attr in RESUMABLE[name]:
                 setattr(callback, attr, state[attr])
             if state.get("weights"):
-                with np.load(self.folder / state["weights"]) as npz:
+                with np.load(self.files.root / state["weights"]) as npz:
                     callback.best_weights = [npz[k] for k in npz.files]
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
@@ -258,12 +245,12 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
             state = {attr: _plain(getattr(callback, attr)) for attr in RESUMABLE[name]}
             weights = getattr(callback, "best_weights", None)
             if weights is not None:
-                state["weights"] = f"weights-{callback.best_epoch + 1}.npz"
-                target = self.folder / state["weights"]
+                target = self.files.best_weights(callback.best_epoch + 1)
+                state["weights"] = target.name
                 if not target.exists():
-                    write_with(target, lambda tmp, w=weights: np.savez(tmp, *w))
+                    self.files.save_weights(target, weights)
             callbacks[name] = state
-        entries = _read_states(self.folder)
+        entries = self.files.read_states()
         early_stopping = self.tracked.get("EarlyStopping")
         entries[str(epochs_done)] = {"stop": bool(getattr(early_stopping, "stopped_epoch", 0)),
                                      "callbacks": callbacks}
@@ -271,9 +258,9 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
 
     def _keep(self, entries: dict[str, Any]) -> None:
         """Write these entries as the state, and delete the weights files none of them uses."""
-        write_text(self.folder / STATE_FILE, json.dumps(entries, indent=1))
+        self.files.write_states(entries)
         used = {s.get("weights") for e in entries.values() for s in e["callbacks"].values()}
-        for stale in self.folder.glob("weights-*.npz"):
+        for stale in self.files.all_best_weights():
             if stale.name not in used:
                 stale.unlink(missing_ok=True)
 

@@ -243,7 +243,7 @@ class FitRun:
             raise NntrainError(f"{run.metrics_csv} lacks epoch(s) {missing[0]}..{missing[-1]} "
                                f"of the {done} the backup holds, so the resumed run's history "
                                "would be wrong", 1, hint=start_over)
-        saved = resume_state(str(run.backup_dir), done)
+        saved = resume_state(run.backup, done)
         cb = self.config.callbacks
         tracked = (cb.checkpoint, cb.early_stopping, cb.reduce_lr_on_plateau)
         if saved is None and any(c is not None for c in tracked):
@@ -284,7 +284,7 @@ class FitRun:
                 profile_batch=0))
         callbacks.append(MetricsLog(rows, run.write_metrics, self.reporter))
         callbacks.append(ProgressBridge(self.reporter))
-        callbacks.append(ResumableBackup(str(run.backup_dir), callbacks,
+        callbacks.append(ResumableBackup(run.backup, callbacks,
                                          every_epoch=multi_worker))
         return callbacks
 

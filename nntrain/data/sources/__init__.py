@@ -43,7 +43,7 @@ def regular_file(path: str | Path, field: str) -> Path:
         kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device" if
                 stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a folder" if stat.S_ISDIR(mode)
                 else "not a regular file")
-        raise config_error(f"{path} is {kind}, not a data file", field)
+        raise config_error(f"cannot read {path}: it is {kind}, not a data file", field)
     return path
 
 
