@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO
-from tests.reliability.test_unsafe import XOR, _invoke, _xor_model
+from tests.reliability.test_unsafe import XOR, _invoke, _xor_model, xor_keras_with_config
 
 COMMANDS = ("eval", "predict", "weights")
 
@@ -124,18 +124,10 @@ def test_the_shipped_checkpoints_still_load(tmp_path: Path) -> None:
 
 def test_a_keras_file_with_a_broken_layer_config_says_which_layer_without_dumping_it(
         tmp_path: Path) -> None:
-    import json
+    def break_units(config: dict) -> None:
+        config["config"]["layers"][-1]["config"]["units"] = "QUFBQUFB" * 50
 
-    clean, broken = tmp_path / "clean.keras", tmp_path / "broken.keras"
-    _xor_model().save(clean)
-    with zipfile.ZipFile(clean) as src, zipfile.ZipFile(broken, "w") as dst:
-        for item in src.infolist():
-            data = src.read(item)
-            if item.filename == "config.json":
-                config = json.loads(data)
-                config["config"]["layers"][-1]["config"]["units"] = "QUFBQUFB" * 50
-                data = json.dumps(config).encode()
-            dst.writestr(item, data)
+    broken = xor_keras_with_config(tmp_path / "broken.keras", break_units)
     code, text = _invoke("weights", broken)
     assert code == 1 and "Keras cannot rebuild its Dense layer" in text, text
     assert "config=" not in text and len(text) < 500, text  # no 400-character dump

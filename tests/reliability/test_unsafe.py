@@ -4,6 +4,7 @@ Lambda layers in configs, no Lambda layers or foreign modules in .keras files.""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 import zipfile
 from pathlib import Path
 
@@ -33,6 +34,21 @@ def _xor_model(layer: object | None = None) -> object:
     return model
 
 
+def xor_keras_with_config(path: Path, change: Callable[[dict], object]) -> Path:
+    """A real .keras file of the XOR model whose config.json went through `change`."""
+    clean = path.with_name(f"clean-{path.name}")
+    _xor_model().save(clean)
+    with zipfile.ZipFile(clean) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                change(config)
+                data = json.dumps(config).encode()
+            dst.writestr(item, data)
+    return path
+
+
 def test_a_keras_file_with_a_lambda_is_refused_unless_allowed(tmp_path: Path) -> None:
     from nntrain.engine import keras
 
@@ -52,16 +68,9 @@ def test_a_keras_file_naming_a_foreign_module_is_refused_before_importing_it(
     marker = tmp_path / "imported"
     (tmp_path / "payload_mod.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    clean, path = tmp_path / "clean.keras", tmp_path / "foreign.keras"
-    _xor_model().save(clean)
-    with zipfile.ZipFile(clean) as src, zipfile.ZipFile(path, "w") as dst:
-        for item in src.infolist():
-            data = src.read(item)
-            if item.filename == "config.json":
-                config = json.loads(data)
-                config.update(module="payload_mod", class_name="Payload")  # Keras imports it
-                data = json.dumps(config).encode()
-            dst.writestr(item, data)
+    path = tmp_path / "foreign.keras"
+    # Keras imports the module a config names
+    xor_keras_with_config(path, lambda c: c.update(module="payload_mod", class_name="Payload"))
     code, text = _invoke("eval", path, "--config", XOR)
     assert code == 1 and "module 'payload_mod'" in text, text
     assert not marker.exists()
