@@ -28,10 +28,21 @@ def _public_names(module: Any) -> list[str]:
     return sorted(n for n in dir(module) if not n.startswith("_"))
 
 
-def _init_params(cls: type) -> tuple[list[str], list[str], bool]:
-    """Constructor parameter names, the required ones, and whether **kwargs is accepted."""
+def _kind_of_default(default: Any) -> str | None:
+    """What a number default says the argument takes: 'int' or 'number' (bools, strings,
+    tuples and None say nothing: such arguments often take several forms)."""
+    if isinstance(default, bool):
+        return None
+    if isinstance(default, int):
+        return "int"
+    return "number" if isinstance(default, float) else None
+
+
+def _init_params(cls: type) -> tuple[list[str], list[str], bool, dict[str, str]]:
+    """Constructor parameter names, the required ones, whether **kwargs is accepted, and the
+    kind of value each number-defaulted parameter takes."""
     sig = inspect.signature(cls.__init__)
-    params, required, var_kw = [], [], False
+    params, required, var_kw, kinds = [], [], False, {}
     for p in list(sig.parameters.values())[1:]:
         if p.kind is p.VAR_KEYWORD:
             var_kw = True
@@ -39,7 +50,9 @@ def _init_params(cls: type) -> tuple[list[str], list[str], bool]:
             params.append(p.name)
             if p.default is p.empty:
                 required.append(p.name)
-    return params, required, var_kw
+            elif _kind_of_default(p.default):
+                kinds[p.name] = _kind_of_default(p.default)
+    return params, required, var_kw, kinds
 
 
 def _classes(module: Any, base: type) -> dict[str, dict[str, Any]]:
@@ -48,13 +61,15 @@ def _classes(module: Any, base: type) -> dict[str, dict[str, Any]]:
     for name in _public_names(module):
         obj = getattr(module, name)
         if inspect.isclass(obj) and issubclass(obj, base) and obj is not base:
-            params, required, var_kw = _init_params(obj)
+            params, required, var_kw, kinds = _init_params(obj)
             for parent in obj.__mro__[1:]:
                 if not var_kw or parent is object:
                     break
-                more, _, var_kw = _init_params(parent)
+                more, _, var_kw, more_kinds = _init_params(parent)
                 params += [p for p in more if p not in params]
-            out[name] = {"params": params, "required": required, "var_kwargs": var_kw}
+                kinds = {**more_kinds, **kinds}
+            out[name] = {"params": params, "required": required, "var_kwargs": var_kw,
+                         "kinds": {p: kinds[p] for p in sorted(kinds) if p in params}}
     return out
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from nntrain.config.arg_rules import arg_problem
 from nntrain.config.keras_catalog import catalog
+from nntrain.config.schema import is_per_output, model_output_names
 from nntrain.config.suggest import closest, did_you_mean
 from nntrain.errors import Problems
 
@@ -12,6 +14,10 @@ from nntrain.errors import Problems
 UNSAFE_LAYERS = {"Lambda"}
 # Wrappers whose `layer` / `backward_layer` / `cell` arguments are layers themselves.
 NESTED_LAYER_ARGS = ("layer", "backward_layer", "cell")
+# Why a model has no names to map to, for a mapping that finds none.
+UNNAMED = {"model outputs": "a sequential model's output is named by its last layer's `name`; "
+                            "or give one value, not a mapping",
+           "model inputs": "a sequential model has one unnamed input; give a list of columns"}
 
 
 def category_for_arg(arg: str) -> str | None:
@@ -60,7 +66,10 @@ class KerasNameChecker:
         if isinstance(spec, dict) and classes:
             cls_name = name if name in classes else closest(name, classes)
             if cls_name in classes:
-                self._check_args(spec, classes[cls_name], path, what=f"{cls_name}")
+                self._check_args(spec, classes[cls_name], path, what=f"{cls_name}",
+                                 ignore=("type", "learning_rate"))
+        elif isinstance(spec, dict):  # no signatures in the catalog: the named sizes and numbers
+            self._check_values(spec, {"kinds": {}}, path, name, ("type",))
         if category == "optimizers" and isinstance(spec, dict):
             lr = spec.get("learning_rate")
             if isinstance(lr, dict):
@@ -82,6 +91,18 @@ class KerasNameChecker:
         for req in info.get("required", []):
             if req not in spec:
                 self.problems.add(f"{what} needs the argument '{req}'", path)
+        self._check_values(spec, info, path, what, ignore)
+
+    def _check_values(self, spec: dict[str, Any], info: dict[str, Any], path: str, what: str,
+                      ignore: tuple[str, ...]) -> None:
+        """Each argument's value has the kind Keras takes (units: a positive integer)."""
+        required = info.get("required", [])
+        for key, value in spec.items():
+            if key in ignore or not isinstance(key, str):
+                continue
+            problem = arg_problem(key, value, info["kinds"], key in required)
+            if problem:
+                self.problems.add(f"{what} {key} {problem}", f"{path}.{key}")
 
     # -- layers ----------------------------------------------------------------------------
     def check_layer(self, layer: dict[str, Any], path: str, functional: bool) -> None:
@@ -118,8 +139,11 @@ class KerasNameChecker:
         outputs = model.get("outputs") if isinstance(model.get("outputs"), list) else []
         if functional and isinstance(model.get("inputs"), list):
             self._check_graph(model["inputs"], layers, outputs)
+        names = model_output_names(model)
         if isinstance(data.get("compile"), dict):
-            self._check_compile(data["compile"], {str(o) for o in outputs})
+            self._check_compile(data["compile"], names)
+        if isinstance(data.get("data"), dict):
+            self._check_data_names(data["data"], model, names)
         return self.problems
 
     def _check_graph(self, inputs: list[Any], layers: list[Any], outputs: list[Any]) -> None:
@@ -151,13 +175,35 @@ class KerasNameChecker:
 
     def _per_output(self, value: Any, outputs: set[str], path: str) -> dict[str, Any] | None:
         """A mapping output name → value (None when `value` is not per-output)."""
-        if not isinstance(value, dict) or "type" in value:
+        if not is_per_output(value):
             return None
-        for out in value:
-            if str(out) not in outputs:
-                self.problems.add(f"'{out}' is not one of the model outputs {sorted(outputs)}",
-                                  f"{path}.{out}", did_you_mean(str(out), outputs))
+        self._known_names(value, outputs, path, "model outputs")
         return value
+
+    def _known_names(self, names: Any, known: set[str], path: str, what: str) -> None:
+        """Each key of a mapping (or item of a list) names one of `known`."""
+        for i, name in enumerate(names):
+            if str(name) not in known:
+                where = f"{path}.{name}" if isinstance(names, dict) else f"{path}[{i}]"
+                listed = f"{sorted(known)}" if known else f"(none: {UNNAMED[what]})"
+                self.problems.add(f"'{name}' is not one of the {what} {listed}", where,
+                                  did_you_mean(str(name), known))
+
+    def _check_data_names(self, data: dict[str, Any], model: dict[str, Any],
+                          outputs: set[str]) -> None:
+        """data's per-output and per-input mappings name the model's outputs and inputs."""
+        inputs = model.get("inputs") if isinstance(model.get("inputs"), list) else []
+        input_names = {str(i.get("name")) for i in inputs if isinstance(i, dict)}
+        for key in ("target", "y_key"):
+            if isinstance(data.get(key), dict):
+                self._known_names(data[key], outputs, f"data.{key}", "model outputs")
+        preprocess = data.get("preprocess") if isinstance(data.get("preprocess"), dict) else {}
+        if isinstance(preprocess.get("one_hot"), list):
+            self._known_names(preprocess["one_hot"], outputs, "data.preprocess.one_hot",
+                              "model outputs")
+        for key in ("features", "x_key"):
+            if isinstance(data.get(key), dict):
+                self._known_names(data[key], input_names, f"data.{key}", "model inputs")
 
     def _check_compile(self, comp: dict[str, Any], outputs: set[str]) -> None:
         self.check_object(comp.get("optimizer"), "optimizers", "compile.optimizer", "optimizer")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import types
@@ -13,8 +14,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from nntrain.config.data_files import FOLDER_SOURCES, csv_column_problems, kind_problem
 from nntrain.config.keras_check import KerasNameChecker
-from nntrain.config.schema import Config
+from nntrain.config.schema import MAX_NAME_LENGTH, Config, run_name_problem
 from nntrain.config.suggest import did_you_mean
 from nntrain.config.yaml_source import PathKey, SourceMap, parse_yaml, read_yaml_file
 from nntrain.errors import Location, NntrainError, Problem
@@ -198,10 +200,47 @@ def _check_paths(config: Config, smap: SourceMap) -> list[Problem]:
     problems = []
     for section, key in PATH_FIELDS:
         value = getattr(getattr(config, section), key)
-        problem = _path_problem(value) if value else None
+        folder = key == "path" and config.data.source in FOLDER_SOURCES
+        problem = (_path_problem(value) or kind_problem(value, folder)) if value else None
         if problem:
             problems.append(Problem(problem, f"{section}.{key}", smap.locate((section, key))))
     return problems
+
+
+def non_finite(data: Any, path: PathKey = ()) -> list[tuple[PathKey, float]]:
+    """Every NaN / inf number (value or mapping key) with its path: no config field wants one,
+    and the run's config.yaml could not write it back."""
+    if isinstance(data, float):
+        return [] if math.isfinite(data) else [(path, data)]
+    found: list[tuple[PathKey, float]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(key, float) and not math.isfinite(key):
+                found.append((path + (str(key),), key))
+            found += non_finite(value, path + (key,))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found += non_finite(value, path + (i,))
+    return found
+
+
+def _non_finite_problems(data: Any, smap: SourceMap) -> list[Problem]:
+    return [Problem(f"{value} is not a finite number", format_path(path), smap.locate(path),
+                    "NaN and infinity are not usable config values")
+            for path, value in non_finite(data)]
+
+
+def _default_name(stem: str | None) -> str:
+    """The config file's stem, when it can be a run's folder name."""
+    name = (stem or "")[:MAX_NAME_LENGTH]
+    return name if name and run_name_problem(name) is None else "run"
+
+
+def _without_repeats(found: list[Problem], earlier: list[Problem]) -> list[Problem]:
+    """`found` less the problems at fields that already have one (a NaN is also 'not a
+    positive number')."""
+    taken = {p.path for p in earlier}
+    return [p for p in found if p.path not in taken]
 
 
 def validate_data(data: Any, smap: SourceMap, *, allow_unsafe: bool = False,
@@ -214,17 +253,19 @@ def validate_data(data: Any, smap: SourceMap, *, allow_unsafe: bool = False,
         raise NntrainError([Problem(f"a config is a mapping of sections, got {type(data).__name__}",
                                     location=smap.locate(()))])
     _resolve_paths(data, base)
-    problems = KerasNameChecker(allow_unsafe).check(data).items
+    problems = _non_finite_problems(data, smap)
+    problems += _without_repeats(KerasNameChecker(allow_unsafe).check(data).items, problems)
     try:
         config = Config.model_validate(data)
     except ValidationError as err:
-        raise NntrainError(_by_line(pydantic_problems(err, smap)
+        raise NntrainError(_by_line(_without_repeats(pydantic_problems(err, smap), problems)
                                     + _problem_locations(problems, smap))) from None
     problems += _check_paths(config, smap)
+    problems += [] if problems else csv_column_problems(config.data)
     if problems:
         raise NntrainError(_by_line(_problem_locations(problems, smap)))
     if config.name is None:
-        config.name = default_name or "run"
+        config.name = _default_name(default_name)
     if config.seed is None:
         config.seed = random.SystemRandom().randrange(2**31)
     return config

@@ -2,15 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from nntrain.config.addresses import parse_host_port
 from nntrain.config.data_schema import DataConfig, Strict
 
 # A Keras object by name (`relu`, `adam`) or as {type: ClassName, ...constructor arguments}.
 KerasSpec = str | dict[str, Any]
-Shape = list[int | None]
+# An example's shape (batch excluded): positive sizes, null for a size that varies.
+Shape = list[Annotated[int, Field(gt=0)] | None]
+# A run is written to <output.dir>/<name>/: the name must stay one folder inside it.
+MAX_NAME_LENGTH = 100
+
+
+def is_per_output(value: Any) -> bool:
+    """A mapping without `type` maps output names to values (loss: {age: mse}); with `type` it
+    is one Keras object (loss: {type: Huber, delta: 2})."""
+    return isinstance(value, dict) and "type" not in value
+
+
+def model_output_names(model: Any) -> set[str]:
+    """The names a per-output mapping may use, from the raw `model:` section: the functional
+    form's `outputs`, or the named last layer of a sequential model."""
+    if not isinstance(model, dict):
+        return set()
+    if isinstance(model.get("outputs"), list):
+        return {str(o) for o in model["outputs"]}
+    layers = model.get("layers") if isinstance(model.get("layers"), list) else []
+    last = layers[-1] if layers and isinstance(layers[-1], dict) else {}
+    return {str(last["name"])} if isinstance(last.get("name"), str) else set()
+
+
+def run_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a run's folder name (one path component), or None."""
+    if not name or name in {".", ".."}:
+        return f"{name!r} is not a folder name; a run name is one folder name inside output.dir"
+    bad = sorted({c for c in name if c in "/\\\0" or not c.isprintable()})
+    if bad:
+        return (f"it holds {', '.join(map(repr, bad))}; a run name is one folder name inside "
+                "output.dir")
+    if len(name) > MAX_NAME_LENGTH:
+        return f"a run name is at most {MAX_NAME_LENGTH} characters, this one has {len(name)}"
+    return None
 
 
 def _check_spec(value: Any) -> Any:
@@ -73,6 +108,9 @@ class ModelConfig(Strict):
         elif self.inputs or self.outputs:
             raise ValueError("`inputs` / `outputs` belong to the functional form; "
                              "a sequential model takes `input_shape`")
+        if self.type in ("sequential", "perceptron") and self.input_shape is None:
+            raise ValueError(f"a {self.type} model needs `input_shape` (the shape of one "
+                             "example, e.g. [4] for four features)")
         if self.type == "perceptron":
             if self.layers:
                 raise ValueError("a perceptron is one fixed step unit; it takes no `layers`")
@@ -189,9 +227,7 @@ class DeviceConfig(Strict):
     @classmethod
     def _host_port(cls, workers: list[str] | None) -> list[str] | None:
         for w in workers or []:
-            host, _, port = w.rpartition(":")
-            if not host or not port.isdigit() or not 0 < int(port) < 65536:
-                raise ValueError(f"{w!r} is not host:port")
+            parse_host_port(w)
         return workers
 
     @model_validator(mode="after")
@@ -219,6 +255,14 @@ class Config(Strict):
     callbacks: CallbacksConfig = Field(default_factory=CallbacksConfig)
     device: DeviceConfig = Field(default_factory=DeviceConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
+
+    @field_validator("name")
+    @classmethod
+    def _one_folder(cls, name: str | None) -> str | None:
+        problem = run_name_problem(name) if name is not None else None
+        if problem:
+            raise ValueError(problem)
+        return name
 
     @model_validator(mode="after")
     def _compile_unless_perceptron(self) -> "Config":
