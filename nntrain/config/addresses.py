@@ -9,7 +9,8 @@ def parse_host_port(value: str) -> tuple[str, int]:
         raise ValueError(f"{value!r} is not host:port (a string such as host1:12345)")
     host, colon, port = value.strip().rpartition(":")
     if not colon or not host:
-        raise ValueError(f"{value!r} is not host:port: it has no port (e.g. {value or 'host'}:12345)")
+        raise ValueError(f"{value!r} is not host:port: it has no port "
+                         f"(e.g. {value or 'host'}:12345)")
     if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise ValueError(f"{value!r} is not host:port: the port must be a number from 1 to 65535")
     host = host[1:-1] if host.startswith("[") and host.endswith("]") else host

@@ -15,7 +15,8 @@ from nntrain.errors import Problem
 
 # Sources whose `path` is a folder (the others read one file).
 FOLDER_SOURCES = ("idx", "image_dir", "text_dir", "fortunes")
-# A header line longer than this (or one we cannot parse alone) is left to `fit` to read.
+# A header line longer than this, after more blank lines than 1/1024 of it, or one that
+# cannot be parsed alone is left to `fit` to read.
 HEADER_LIMIT = 1 << 20
 
 
@@ -52,13 +53,12 @@ def csv_header(path: str) -> list[str] | None:
     cannot be read on its own (fit then reads the file and says what is wrong)."""
     try:
         with open(path, "rb") as fh:
-            line = b""
-            while not line.strip():
-                line = fh.readline(HEADER_LIMIT)
-                if not line or len(line) >= HEADER_LIMIT or b"\0" in line:
-                    return None
+            lines = (fh.readline(HEADER_LIMIT) for _ in range(HEADER_LIMIT // 1024))
+            line = next((ln for ln in lines if ln.strip() or not ln), b"")
         text = line.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
+        return None
+    if not text.strip() or len(line) >= HEADER_LIMIT or "\0" in text:
         return None
     if text.count('"') % 2:  # a quoted name running on to the next line
         return None
@@ -91,5 +91,6 @@ def csv_column_problems(data: DataConfig) -> list[Problem]:
                     reported.add(column)
                     problems.append(Problem(
                         f"column '{column}' is not in {Path(path).name} (columns: "
-                        f"{', '.join(header)})", f"data.{field}", hint=did_you_mean(column, header)))
+                        f"{', '.join(header)})", f"data.{field}",
+                        hint=did_you_mean(column, header)))
     return problems

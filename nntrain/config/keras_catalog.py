@@ -89,8 +89,7 @@ def _getter_names(module: Any, get: Any) -> list[str]:
 
 def build_catalog() -> dict[str, Any]:
     """Read the catalog from the installed tf-keras (imports TensorFlow)."""
-    import tf_keras
-
+    from nntrain.compat import tf_keras_version
     from nntrain.engine import keras
 
     layers = _classes(keras.layers, keras.layers.Layer)
@@ -101,7 +100,7 @@ def build_catalog() -> dict[str, Any]:
     ]
     metric_names = _getter_names(keras.metrics, keras.metrics.get)
     return {
-        "keras_version": tf_keras.__version__,
+        "keras_version": tf_keras_version(),
         "layers": layers,
         "activations": _getter_names(keras.activations, keras.activations.get),
         "activation_layers": activation_layers,

@@ -4,6 +4,7 @@ comes out is NntrainError (which the CLI turns into a message and exit 2)."""
 from __future__ import annotations
 
 import copy
+import math
 import os
 from typing import Any
 
@@ -12,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nntrain.config.load import validate_data
+from nntrain.config.load import format_path, validate_data
 from nntrain.config.yaml_source import SourceMap, parse_yaml
 from nntrain.errors import NntrainError
 
@@ -117,3 +118,16 @@ def test_unusable_file_paths_are_a_config_error(path: str) -> None:
     data["data"]["path"] = path
     with pytest.raises(NntrainError, match="data.path"):
         validate_data(data, SourceMap("fuzz.yaml"))
+
+
+@FUZZ
+@given(st.sampled_from(_paths(VALID)[1:]), st.sampled_from([math.nan, math.inf, -math.inf]))
+def test_nan_or_infinity_anywhere_is_refused_naming_its_field(path: tuple, value: float) -> None:
+    data = copy.deepcopy(VALID)
+    parent = data
+    for part in path[:-1]:
+        parent = parent[part]
+    parent[path[-1]] = value
+    with pytest.raises(NntrainError) as refused:
+        validate_data(data, SourceMap("fuzz.yaml"))
+    assert f"{format_path(path)}: {value} is not a finite number" in str(refused.value)

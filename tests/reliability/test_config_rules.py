@@ -57,7 +57,8 @@ def test_validate_exits_2_naming_the_field_for_every_config_fit_refuses(
 
 @pytest.mark.parametrize("value", ["eight", "0", "-1", "2.5", "null", "[4]"])
 def test_validate_names_units_when_it_is_not_a_positive_integer(value: str) -> None:
-    exit_code, text = _validate(CORPUS / "units_zero.yaml", "--set", f"model.layers[0].units={value}")
+    exit_code, text = _validate(CORPUS / "units_zero.yaml",
+                                "--set", f"model.layers[0].units={value}")
     assert exit_code == 2 and "model.layers[0].units" in text, text
 
 
@@ -79,7 +80,8 @@ def test_an_infinite_learning_rate_is_one_problem_not_two() -> None:
     assert exit_code == 2 and text.count("compile.optimizer.learning_rate") == 1, text
 
 
-@pytest.mark.parametrize("stem", ["my-run.v2", "résumé run", "x" * 100], ids=["dots", "space", "100"])
+@pytest.mark.parametrize("stem", ["my-run.v2", "résumé run", "x" * 100],
+                         ids=["dots", "space", "100"])
 def test_the_config_file_stem_is_the_default_run_name(stem: str, tmp_path: Path) -> None:
     config = tmp_path / f"{stem}.yaml"
     config.write_text((CORPUS / "units_zero.yaml").read_text().replace("name: corpus\n", "")
