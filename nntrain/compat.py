@@ -60,3 +60,10 @@ def eager_context() -> Any:
     from tensorflow.python.eager import context  # after nntrain.engine set TensorFlow up
 
     return context.context()
+
+
+def tf_keras_version() -> str:
+    """The installed tf-keras release (tf.keras does not carry it)."""
+    import tf_keras
+
+    return tf_keras.__version__

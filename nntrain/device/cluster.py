@@ -16,6 +16,7 @@ import os
 import socket
 from typing import Any
 
+from nntrain.config.addresses import parse_host_port
 from nntrain.config.schema import DeviceConfig
 from nntrain.errors import NntrainError, config_error, runtime_error
 
@@ -38,12 +39,10 @@ def cluster_config(cfg: DeviceConfig) -> dict[str, Any]:
 
 
 def _address(value: Any) -> tuple[str, int] | None:
-    if not isinstance(value, str):
+    try:
+        return parse_host_port(value)
+    except ValueError:
         return None
-    host, _, port = value.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        return None
-    return host.strip("[]"), int(port)
 
 
 def _parse(raw: str) -> dict[str, Any]:

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from nntrain.config.schema import CompileConfig
+from nntrain.config.schema import CompileConfig, is_per_output
 from nntrain.model import keras_objects
 
 
-def _per_output(value: Any) -> bool:
-    return isinstance(value, dict) and "type" not in value
-
-
 def compile_model(model: Any, cfg: CompileConfig, *, jit_compile: bool = False) -> None:
-    if _per_output(cfg.loss):
+    if is_per_output(cfg.loss):
         loss: Any = {k: keras_objects.loss(v, f"compile.loss.{k}") for k, v in cfg.loss.items()}
     else:
         loss = keras_objects.loss(cfg.loss, "compile.loss")

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from nntrain.config.schema import CompileConfig
+from nntrain.config.schema import CompileConfig, is_per_output
 from nntrain.data.files import materialize
 from nntrain.data.types import Arrays, Split
 from nntrain.engine import tf
@@ -119,7 +119,7 @@ def check_labels(model: Any, y: Arrays | None, compile_cfg: CompileConfig) -> No
     names = list(model.output_names)
     shapes = model.output_shape if len(names) > 1 else [model.output_shape]
     losses = compile_cfg.loss
-    per_output = isinstance(losses, dict) and "type" not in losses
+    per_output = is_per_output(losses)
     if isinstance(y, dict):
         missing = [n for n in names if n not in y]
         if missing:
