@@ -260,3 +260,25 @@ def test_eval_on_a_wrong_target_answers_before_tensorflow_loads(tmp_path: Path) 
         text = " ".join((done.stdout + done.stderr).split())
         assert done.returncode == 2 and expected in text and "TARGET" in text, text
         assert time.monotonic() - started < 4  # TensorFlow alone takes longer to import
+
+
+def test_an_npz_whose_arrays_inflate_past_memory_is_refused_before_reading(tmp_path: Path) -> None:
+    import struct
+
+    from nntrain.data.sources import available_memory
+
+    members = int((available_memory() or 2**36) // 0xFFFFFFF0) + 2  # more than the machine has
+    path = tmp_path / "data.npz"
+    np.savez(path, x=np.zeros((4, 2), "float32"), y=np.zeros(4, "float32"),
+             **{f"pad{i}": np.zeros(1) for i in range(members)})
+    blob = bytearray(path.read_bytes())
+    at = blob.find(b"PK\x01\x02")
+    while at != -1:  # each central-directory entry now claims an array of almost 4 GiB
+        blob[at + 24:at + 28] = struct.pack("<I", 0xFFFFFFF0)
+        at = blob.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(blob))
+    config = tmp_path / "config.yaml"
+    config.write_text(XOR.read_text().replace(
+        "  source: synthetic\n  name: xor", f"  source: npz\n  path: '{path}'"))
+    code, text = _invoke("fit", config, "--run-dir", tmp_path / "run")
+    assert code == 1 and "GiB in memory, more than the" in text, text
