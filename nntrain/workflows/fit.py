@@ -107,6 +107,7 @@ class FitRun:
         except KeyboardInterrupt:
             raise self.interrupted(signal.SIGINT) from None
         except NntrainError as exc:
+            self.raise_if_deleted()
             self.run_dir.set_status(STATUS_FAILED, message=exc.render())
             self.write_curves()
             raise
