@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import importlib
-import stat
 from pathlib import Path
 
 import numpy as np
 
+from nntrain.config.data_files import kind_problem
 from nntrain.config.data_schema import KERAS_DATASETS, DataConfig
 from nntrain.data.types import RawData, Split
 from nntrain.errors import config_error, runtime_error
@@ -30,20 +30,14 @@ def interleave(split: Split) -> Split:
 
 
 def regular_file(path: str | Path, field: str) -> Path:
-    """A data file must be a regular file: a FIFO would block forever and /dev/zero never
-    ends."""
+    """A data file must be a regular file (config.data_files says why), checked again here
+    because fit may be handed a path that changed since validation."""
     path = Path(path)
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        raise config_error(f"file not found: {path}", field) from None
-    except OSError as exc:
-        raise config_error(f"cannot read {path}: {exc.strerror}", field) from None
-    if not stat.S_ISREG(mode):
-        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device" if
-                stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a folder" if stat.S_ISDIR(mode)
-                else "not a regular file")
-        raise config_error(f"cannot read {path}: it is {kind}, not a data file", field)
+    if not path.exists():
+        raise config_error(f"file not found: {path}", field)
+    problem = kind_problem(str(path), folder=False)
+    if problem:
+        raise config_error(problem, field)
     return path
 
 
