@@ -83,6 +83,8 @@ def test_npz_single_and_named_inputs(digits_pre, tmp_path):
         read_inputs(tmp_path / "short.npz", fold.preprocessor)
 
 
+@pytest.mark.skipif(not Path("/usr/share/games/fortunes/people").exists(),
+                    reason="apt-get install fortunes")
 def test_text_inputs_from_txt_and_csv(tmp_path):
     (fold,) = prepare(DataConfig(source="fortunes", sequence_length=20), seed=0)
     pre = fold.preprocessor
