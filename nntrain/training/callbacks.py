@@ -17,6 +17,7 @@ import numpy as np
 from nntrain import compat
 from nntrain.engine import keras
 from nntrain.runs.run_dir import BackupDir
+from nntrain.training.divergence import all_finite
 from nntrain.training.report import Reporter
 
 
@@ -95,7 +96,7 @@ class Checkpoints(keras.callbacks.Callback):
         if not self.pending:
             return
         current = self.model.get_weights()
-        if all(np.isfinite(w).all() for w in current):
+        if all_finite(current):
             self.save(self.model, "last")
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from nntrain import compat
 from nntrain.engine import keras, tf
 from nntrain.errors import NntrainError, runtime_error
@@ -80,3 +82,8 @@ class NanGuard(keras.callbacks.Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not bool(tf.math.is_finite(loss)):
             raise diverged(self.epoch + 1, batch + 1, str(float(loss)))
+
+
+def all_finite(weights: list[Any]) -> bool:
+    """Whether weights may be written: a diverged model never replaces a good checkpoint."""
+    return all(np.isfinite(w).all() for w in weights)

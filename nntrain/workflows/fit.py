@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from nntrain.config.load import LoadedConfig
 from nntrain.data import Fold, prepare
 from nntrain.data.pipeline import to_dataset, training_stream
@@ -38,7 +36,7 @@ from nntrain.runs.run_dir import (STATUS_FAILED, STATUS_FINISHED, STATUS_INTERRU
 from nntrain.training.callbacks import (Checkpoints, Interrupted, MetricsLog, ProgressBridge,
                                         ResumableBackup, StopOnSignal, backed_up_epochs,
                                         resume_state)
-from nntrain.training.divergence import (NanGuard, checks_in_graph, diverged_at,
+from nntrain.training.divergence import (NanGuard, all_finite, checks_in_graph, diverged_at,
                                          guard_train_step, is_divergence)
 from nntrain.training.evaluation import evaluate
 from nntrain.training.monitor import higher_is_better
@@ -188,7 +186,7 @@ class FitRun:
         try:
             self.train(model, fold, run, rows)
         except (Interrupted, KeyboardInterrupt):
-            if all(np.isfinite(w).all() for w in model.get_weights()):
+            if all_finite(model.get_weights()):
                 run.save_model(model, run.last_path)  # the weights as they were when stopped
             raise
         run.save_model(model)
