@@ -57,7 +57,6 @@ class Preprocessor:
             shaped = pre._shape_x(train.x, normalize=False)
             state["normalize"] = _map_arrays(
                 shaped, lambda a, k: None if _pick(state["inputs"], k)["text"] else _moments(a))
-
         if p.one_hot:
             if train.y is None:
                 raise config_error("one_hot needs labels", "data.preprocess.one_hot")
