@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import traceback
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
+from typer.core import TyperCommand
+from typer.models import ArgumentInfo
 from rich.markup import escape
 from rich.console import Console
 
@@ -23,6 +28,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # click's plain help: Rich's help renderer alone costs ~0.15 s
 )
+EXAMPLES = {  # one per command, shown at the end of its --help
+    "validate": "nntrain validate configs/iris.yaml",
+    "fit": "nntrain fit configs/iris.yaml --set train.epochs=3",
+    "eval": "nntrain eval runs/iris/20261123-104848",
+    "predict": "nntrain predict runs/iris/20261123-104848 --input datasets/iris.csv",
+    "summary": "nntrain summary configs/iris.yaml",
+    "schema": "nntrain schema > nntrain.schema.json",
+    "runs": "nntrain runs runs --sort val_accuracy",
+    "compare": "nntrain compare runs/iris/20261123-104848 runs/iris/20261123-111246",
+    "weights": "nntrain weights runs/iris/20261123-104848 --layer dense",
+    "init": "nntrain init --template tabular_classifier my_model.yaml",
+}
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
@@ -32,6 +49,40 @@ SetOption = Annotated[list[str] | None, typer.Option(
     "--set", help="override a config value by dotted path, e.g. --set train.epochs=3")]
 UnsafeOption = Annotated[bool, typer.Option(
     "--allow-unsafe", help="allow layers and model files that run arbitrary code (Lambda)")]
+
+
+class HelpCommand(TyperCommand):
+    """Typer's plain help, mended: arguments keep their help (click 8.2+ drops what Typer
+    sets), `[default: ...]` / `[required]` lose the backslash Rich escaping adds, and the
+    command list shows whole first sentences (wrapped, not cut)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        function = inspect.unwrap(self.callback) if self.callback else None
+        hints = typing.get_type_hints(function, include_extras=True) if function else {}
+        for param in self.params:
+            meta = getattr(hints.get(param.name or ""), "__metadata__", ())
+            helps = [m.help for m in meta if isinstance(m, ArgumentInfo)]
+            if helps and param.help is None:
+                param.help = helps[0]
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return super().get_short_help_str(limit=10_000)
+
+    def format_arguments(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Click 8.5+ would list the arguments a second time; format_options lists them."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {"argument": [], "option": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None and param.param_type_name in sections:
+                name, text = record
+                sections[param.param_type_name].append((name, text.replace("\\[", "[")))
+        for title, rows in (("Arguments", sections["argument"]), ("Options", sections["option"])):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
 
 
 def _guard(fn: Callable[[], T]) -> T:
@@ -59,6 +110,24 @@ def _guard(fn: Callable[[], T]) -> T:
         raise typer.Exit(1) from None
 
 
+def _print_version(value: bool) -> None:
+    """--version: from the installed package's metadata, so it costs no TensorFlow import."""
+    if value:
+        from importlib.metadata import version
+
+        print(f"nntrain {version('nntrain')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="print nntrain's version and exit")] = False,
+) -> None:
+    """Train, evaluate and serve tf.keras models described entirely in YAML."""
+
+
 def _load(config: Path, overrides: list[str] | None, allow_unsafe: bool) -> Any:
     from nntrain.config.load import load_config
 
@@ -80,7 +149,9 @@ def validate(
 
 @app.command()
 def fit(
-    config: Annotated[Path | None, typer.Argument(help="YAML config file")] = None,
+    config: Annotated[Path | None, typer.Argument(
+        help="YAML file describing data, model, compile and train (start one with `nntrain "
+             "init`, or copy one of configs/); left out with --resume")] = None,
     set_: SetOption = None,
     run_dir: Annotated[Path | None, typer.Option("--run-dir", help="write the run here")] = None,
     resume: Annotated[Path | None, typer.Option("--resume", help="continue this run")] = None,
@@ -151,7 +222,8 @@ def schema() -> None:
 
 @app.command()
 def runs(
-    folder: Annotated[Path, typer.Argument(metavar="DIR", help="folder to search")] = Path("runs"),
+    folder: Annotated[Path, typer.Argument(
+        metavar="[DIR]", help="folder to search, at any depth")] = Path("runs"),
     sort: Annotated[str | None, typer.Option(
         "--sort", help="sort by a metric, best first (val_accuracy, test_loss, ...)")] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="also write the table as CSV")] = None,
@@ -201,6 +273,11 @@ def init(
     from nntrain.cli.results_commands import init_command
 
     _guard(lambda: init_command(template, file, force, out))
+
+
+for _info in app.registered_commands:
+    _info.cls = HelpCommand
+    _info.epilog = "\b\nExample:\n  " + EXAMPLES[_info.name or _info.callback.__name__]
 
 
 def main() -> None:
