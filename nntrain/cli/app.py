@@ -185,15 +185,18 @@ def eval_(
 @app.command()
 def predict(
     target: Annotated[Path, typer.Argument(help="run directory or .keras file")],
-    input: Annotated[Path, typer.Option("--input", help="CSV, NPY or NPZ file")],
-    output: Annotated[Path | None, typer.Option("--output", help=".csv or .npy")] = None,
+    input: Annotated[Path, typer.Option(
+        "--input", help="CSV, NPY, NPZ or TXT file; an image or a folder of images")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", help=".csv or .npy; - for standard output; default "
+        "<input stem>.predictions.csv here")] = None,
     layer: Annotated[str | None, typer.Option("--layer", help="return this layer's output")] = None,
     allow_unsafe: UnsafeOption = False,
 ) -> None:
     """Predictions for new inputs, preprocessed exactly as in training."""
     from nntrain.cli.model_commands import predict_command
 
-    _guard(lambda: predict_command(target, input, output, layer, allow_unsafe, out))
+    _guard(lambda: predict_command(target, input, output, layer, allow_unsafe, out, err))
 
 
 @app.command()

@@ -45,17 +45,23 @@ def eval_command(target: Path, config: Path | None, overrides: list[str], allow_
 
 
 def predict_command(target: Path, input_path: Path, output: Path | None, layer: str | None,
-                    allow_unsafe: bool, console: Console) -> None:
-    if not input_path.is_file():
-        raise NntrainError(f"{input_path} does not exist or is not a file", path="--input")
+                    allow_unsafe: bool, console: Console, notes: Console) -> None:
+    """Everything checkable from the run's files (input columns, image files, --layer) is
+    checked before TensorFlow loads; notes go to stderr, so `--output -` stays a clean CSV."""
+    if not input_path.exists():
+        raise NntrainError(f"{input_path} does not exist", path="--input")
     if output is not None and output.resolve() == input_path.resolve():
         raise NntrainError(f"--output is the --input file {input_path}; predict would overwrite "
                            "it", path="--output", hint="name another file")
     check_target(target)
-    from nntrain.workflows.predict import run_predict
+    from nntrain.workflows.predict import STDOUT, check_predict, run_predict
 
-    result, written = run_predict(target, input_path, output, layer, allow_unsafe)
-    console.print(f"[green]{len(result)} prediction(s) written to[/green] {escape(str(written))}")
+    request = check_predict(target, input_path, layer,
+                            lambda text: notes.print(f"note: {escape(text)}", soft_wrap=True))
+    result, written = run_predict(request, output, allow_unsafe)
+    if written != STDOUT:
+        console.print(f"[green]{len(result)} prediction(s) written to[/green] "
+                      f"{escape(str(written))}")
 
 
 def summary_command(config: Path, overrides: list[str], allow_unsafe: bool, console: Console,

@@ -1,36 +1,46 @@
 """`nntrain predict --input FILE`: new examples read as the training data was (raw; the caller
-applies preprocessor.transform_x)."""
+applies preprocessor.transform_x). Images stay files, decoded later by tf.data in batches."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from nntrain.config.suggest import did_you_mean
+from nntrain.data.files import FORMATS, ImageFiles
 from nntrain.data.preprocess import Preprocessor, is_text
 from nntrain.data.sources.arrays import read_numpy
 from nntrain.data.sources.csv import read_table, report_missing
+from nntrain.data.sources.image_dir import _check_images
 from nntrain.data.types import Arrays
 from nntrain.errors import config_error
 
 FIELD = "--input"
 SUFFIXES = (".csv", ".npy", ".npz", ".txt")
 
+Note = Callable[[str], None]
 
-def read_inputs(path: str | Path, preprocessor: Preprocessor) -> Arrays:
-    """Inputs for the model's input(s), shaped like one training example each."""
+
+def read_inputs(path: str | Path, preprocessor: Preprocessor,
+                note: Note | None = None) -> Arrays | ImageFiles:
+    """Inputs for the model's input(s), shaped like one training example each; `note` hears
+    what the user should know (columns taken by position)."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise config_error(f"file not found: {path}", FIELD)
     state = preprocessor.state
     spec = state.get("inputs") or {}
     info = state.get("info") or {}
     multi = "shape" not in spec and bool(spec)
     suffix = path.suffix.lower()
+    if path.is_dir() or suffix in FORMATS:
+        return _images(path, info)
     if suffix == ".csv":
-        return _from_csv(path, spec, info.get("feature_names"), multi)
+        return _from_csv(path, spec, info, multi, note or (lambda _text: None))
     if suffix == ".npy":
         arr = read_numpy(path, FIELD)
         if multi:
@@ -45,7 +55,38 @@ def read_inputs(path: str | Path, preprocessor: Preprocessor) -> Arrays:
                                "text input", FIELD)
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
         return np.array([t.strip() for t in lines if t.strip()], dtype=object)
-    raise config_error(f"cannot read {path.name}: use one of {', '.join(SUFFIXES)}", FIELD)
+    kinds = [*SUFFIXES, *(("an image", "a folder of images") if "image_size" in info else ())]
+    raise config_error(f"cannot read {path.name}: use one of {', '.join(kinds)}", FIELD)
+
+
+def _images(path: Path, info: dict[str, Any]) -> ImageFiles:
+    """One image, or every image under a folder: listed, checked by their first bytes, and
+    decoded later with the training folder's image size and colour mode."""
+    what = "a folder" if path.is_dir() else "an image"
+    if "image_size" not in info:
+        raise config_error(f"{path} is {what}; the model was trained on "
+                           f"{info.get('source') or 'arrays'}, not on data.source: image_dir",
+                           FIELD, f"give one of {', '.join(SUFFIXES)}")
+    paths = [str(p) for p in (_image_files(path) if path.is_dir() else [path])]
+    _check_images(paths, FIELD)
+    return ImageFiles(np.array(paths, dtype=object), tuple(info["image_size"]),
+                      info["color_mode"])
+
+
+def _image_files(folder: Path) -> list[Path]:
+    """Every file under the folder, sub-folders included, sorted; hidden ones (.DS_Store,
+    .ipynb_checkpoints) left out. Anything else that is no image is an error, not skipped:
+    a prediction silently missing would go unnoticed."""
+    found = sorted(p for p in folder.rglob("*") if p.is_file() and
+                   not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    others = [p for p in found if p.suffix.lower() not in FORMATS]
+    if others:
+        raise config_error(f"{others[0]} is not an image ({', '.join(FORMATS)}); "
+                           f"{len(others)} such file(s) in {folder}", FIELD,
+                           "give a folder that holds only images")
+    if not found:
+        raise config_error(f"no images in {folder} (formats: {', '.join(FORMATS)})", FIELD)
+    return found
 
 
 def _conform(arr: Any, spec: dict[str, Any], key: str | None, path: Path) -> np.ndarray:
@@ -70,20 +111,11 @@ def _conform(arr: Any, spec: dict[str, Any], key: str | None, path: Path) -> np.
                        f"was trained on shape {list(want)}", FIELD)
 
 
-def _from_csv(path: Path, spec: dict[str, Any], names: Any, multi: bool) -> Arrays:
+def _from_csv(path: Path, spec: dict[str, Any], info: dict[str, Any], multi: bool,
+              note: Note) -> Arrays:
     frame = read_table(path, FIELD)
-    if names is None:  # not trained from a table: every column is a feature
-        names = {k: list(frame.columns) for k in spec} if multi else list(frame.columns)
-        if not multi and spec.get("text"):
-            names = ["text"] if "text" in frame.columns else list(frame.columns)[:1]
-    groups = names if isinstance(names, dict) else {None: names}
-    wanted = [c for cols in groups.values() for c in cols]
-    missing = [c for c in wanted if c not in frame.columns]
-    if missing:
-        raise config_error(f"{path} lacks column(s) {', '.join(map(str, missing))} that the "
-                           f"model was trained on (it needs {', '.join(map(str, wanted))})",
-                           FIELD, did_you_mean(str(missing[0]), map(str, frame.columns)))
-    report_missing(frame[wanted], path)
+    groups = _feature_columns(frame, path, spec, info, multi, note)
+    report_missing(frame[[c for cols in groups.values() for c in cols]], path)
     out = {}
     for key, cols in groups.items():
         sub = spec.get(key, {}) if key is not None else spec
@@ -94,7 +126,51 @@ def _from_csv(path: Path, spec: dict[str, Any], names: Any, multi: bool) -> Arra
         if bad:
             raise config_error(f"{path}: column '{bad[0]}' is not numeric", FIELD)
         out[key] = _conform(frame[cols].to_numpy(dtype="float32"), sub, key, path)
-    return out if isinstance(names, dict) else out[None]
+    return out[None] if list(out) == [None] else out
+
+
+def _feature_columns(frame: pd.DataFrame, path: Path, spec: dict[str, Any],
+                     info: dict[str, Any], multi: bool, note: Note) -> dict[Any, list[Any]]:
+    """The columns for each input (None: the only one): the training table's, by name; for
+    data with no names of its own (arrays, truth tables), the file's columns in order when
+    there are as many as the model takes."""
+    names = info.get("feature_names")
+    columns = list(frame.columns)
+    if names is None:  # not trained from a table
+        if multi:
+            return {k: columns for k in spec}
+        if spec.get("text"):
+            return {None: ["text"] if "text" in columns else columns[:1]}
+        width = int(np.prod(spec["shape"])) if "shape" in spec else len(columns)
+        if len(columns) != width:
+            raise config_error(f"{path} has {len(columns)} column(s); the model takes {width} "
+                               "value(s) per example, one column each, in order", FIELD)
+        note(f"{path}: the training data had no column names, so its {width} column(s) are "
+             "taken in order")
+        return {None: columns}
+    groups = names if isinstance(names, dict) else {None: names}
+    wanted = [c for cols in groups.values() for c in cols]
+    missing = [c for c in wanted if c not in columns]
+    positional = bool(info.get("positional_features")) and not multi
+    if missing and positional and len(columns) == len(wanted):
+        note(f"{path}: columns {_listed(columns)} taken in order as the model's inputs "
+             f"{_listed(wanted)}")
+        return {None: columns}
+    if missing:
+        unused = [str(c) for c in columns if c not in wanted]  # a used name is no typo
+        hint = did_you_mean(str(missing[0]), unused) or (
+            f"or give exactly {len(wanted)} columns: they are taken in order"
+            if positional else None)
+        raise config_error(f"{path} lacks column(s) {_listed(missing)} that the model was "
+                           f"trained on (it needs {_listed(wanted)}; the file has "
+                           f"{_listed(columns)})", FIELD, hint)
+    return groups
+
+
+def _listed(names: list[Any], limit: int = 12) -> str:
+    """Names for a message: the first `limit` of a long list, and how many in all."""
+    shown = ", ".join(map(str, names[:limit]))
+    return shown if len(names) <= limit else f"{shown}, ... ({len(names)} in all)"
 
 
 def _from_npz(path: Path, spec: dict[str, Any], keys: Any, multi: bool) -> Arrays:

@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nntrain.data.preprocess import Preprocessor
-from nntrain.engine import keras
 from nntrain.errors import NntrainError, runtime_error
-from nntrain.model import perceptron  # noqa: F401  registers its classes for load_model
 from nntrain.runs.run_dir import RunDir
 
 
@@ -34,6 +32,37 @@ HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 # config.json and metadata.json of a real model are kilobytes; a zip bomb inflates to gigabytes.
 MAX_CONFIG_BYTES = 64 * 2**20
 UNTRUSTED_HINT = "pass --allow-unsafe only if you trust where it came from"
+
+
+def _keras() -> Any:
+    """Keras with nntrain's own classes registered (load_model and the safety check look them
+    up); imported on first use, so reading a model's layer names needs no TensorFlow."""
+    from nntrain.engine import keras
+    from nntrain.model import perceptron  # noqa: F401  registers its classes
+
+    return keras
+
+
+def layer_names(path: Path) -> list[str] | None:
+    """The names `model.layers` will have, read from a .keras zip's config.json without
+    TensorFlow (so a wrong --layer is refused in a fraction of a second); None where the file
+    is no readable .keras zip or its model is not a layer graph (loading it tells more)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            member = archive.getinfo("config.json")
+            if member.file_size > MAX_CONFIG_BYTES:
+                return None
+            config = json.loads(archive.read(member))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
+    graph = config.get("config") if isinstance(config, dict) else None
+    layers = graph.get("layers") if isinstance(graph, dict) else None
+    if not isinstance(layers, list) or not all(
+            isinstance(lay, dict) and isinstance(lay.get("config"), dict) for lay in layers):
+        return None
+    if config.get("class_name") == "Sequential":  # its InputLayer is not one of model.layers
+        layers = [lay for lay in layers if lay.get("class_name") != "InputLayer"]
+    return [str(lay["config"].get("name")) for lay in layers]
 
 
 def model_format(path: Path) -> str:
@@ -61,6 +90,7 @@ def unsafe_contents(archive: zipfile.ZipFile) -> list[str]:
     """What in a .keras file would run code when loaded: Lambda layers, and objects from
     modules outside Keras that are not registered serializables (Keras imports such a module
     by name, even in safe mode)."""
+    keras = _keras()
     stack: list[Any] = [json.loads(archive.read("config.json"))]
     found: set[str] = set()
     while stack:
@@ -115,7 +145,7 @@ def load_keras_model(path: Path, allow_unsafe: bool = False) -> Any:
                 UNTRUSTED_HINT)
         check_keras_zip(path)
     try:
-        return keras.models.load_model(path, safe_mode=not allow_unsafe)
+        return _keras().models.load_model(path, safe_mode=not allow_unsafe)
     except (ValueError, TypeError) as exc:
         text = str(exc)
         if "safe_mode" in text or "lambda" in text.lower():

@@ -1,7 +1,13 @@
-"""`nntrain predict`: new inputs → the stored preprocessing → model (or one layer) → CSV / NPY."""
+"""`nntrain predict`: new inputs → the stored preprocessing → model (or one layer) → CSV / NPY.
+
+What a user can get wrong (the input's columns and files, the --layer name) is checked by
+`check_predict` from the run's files alone, before TensorFlow starts; `run_predict` loads it.
+"""
 
 from __future__ import annotations
 
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -9,19 +15,72 @@ import numpy as np
 import pandas as pd
 
 from nntrain.config.suggest import did_you_mean
-from nntrain.data.inputs import read_inputs
-from nntrain.engine import keras
+from nntrain.data.files import BATCH, ImageFiles, is_files
+from nntrain.data.inputs import Note, read_inputs
+from nntrain.data.pipeline import to_dataset
+from nntrain.data.preprocess import Preprocessor
+from nntrain.data.types import Arrays, Split
 from nntrain.errors import NntrainError
 from nntrain.model.heads import classifier_head
 from nntrain.runs.atomic import write_with
-from nntrain.runs.saved_model import open_target
+from nntrain.runs.run_dir import RunDir
+from nntrain.runs.saved_model import layer_names, open_target
+
+STDOUT = Path("-")  # --output -: the CSV to standard output
+
+
+@dataclass
+class PredictRequest:
+    """A prediction checked without TensorFlow: the raw inputs, read with the run's
+    preprocessing (None when the target has none: run_predict refuses it after loading the
+    model, so an unsafe model file is reported first)."""
+
+    target: Path
+    input_path: Path
+    layer: str | None
+    preprocessor: Preprocessor | None
+    x: Arrays | ImageFiles | None
+
+
+def _run_of(target: Path) -> RunDir | None:
+    """The run a target belongs to: itself, or the run a .keras checkpoint lies in."""
+    if target.is_dir():
+        return RunDir(target)
+    return next((RunDir(p) for p in target.resolve().parents if RunDir(p).is_run()), None)
+
+
+def _no_layer(layer: str, names: list[str]) -> NntrainError:
+    return NntrainError(f"the model has no layer '{layer}' (layers: {', '.join(names)})",
+                        path="--layer", hint=did_you_mean(layer, names))
+
+
+def check_predict(target: Path, input_path: Path, layer: str | None,
+                  note: Note | None = None) -> PredictRequest:
+    """--layer against the layer names in the model file, and the input against the run's
+    preprocess.json: a typo is answered in a fraction of a second, not after TensorFlow's."""
+    run = _run_of(target)
+    if layer:
+        names = layer_names(run.model_path if target.is_dir() and run else target)
+        if names is not None and layer not in names:
+            raise _no_layer(layer, names)
+    pre = Preprocessor(run.read_preprocess()) if run and run.preprocess_json.exists() else None
+    x = read_inputs(input_path, pre, note) if pre is not None else None
+    return PredictRequest(target, input_path, layer, pre, x)
+
+
+def default_output(input_path: Path) -> Path:
+    """`<input stem>.predictions.csv` in the current folder, never beside the input (which
+    may be a shared dataset folder)."""
+    name = input_path.resolve().name if input_path.is_dir() else input_path.stem
+    return Path(f"{name}.predictions.csv")
 
 
 def _sub_model(model: Any, layer: str) -> Any:
+    from nntrain.engine import keras
+
     names = [lay.name for lay in model.layers]
     if layer not in names:
-        raise NntrainError(f"the model has no layer '{layer}' (layers: {', '.join(names)})",
-                           path="--layer", hint=did_you_mean(layer, names))
+        raise _no_layer(layer, names)
     return keras.Model(model.inputs, model.get_layer(layer).output)
 
 
@@ -45,28 +104,20 @@ def _columns(prefix: str, values: np.ndarray, kind: str | None,
     return cols
 
 
-def run_predict(target: Path, input_path: Path, output: Path | None, layer: str | None,
-                allow_unsafe: bool) -> tuple[pd.DataFrame | np.ndarray, Path]:
-    saved = open_target(target, allow_unsafe)
-    if saved.preprocessor is None:
-        raise NntrainError(f"{target} has no preprocess.json next to it, so its inputs cannot "
-                           "be prepared like in training", 1)
-    x = saved.preprocessor.transform_x(read_inputs(input_path, saved.preprocessor))
-    model = _sub_model(saved.model, layer) if layer else saved.model
+def _predict(model: Any, x: Arrays | ImageFiles, input_path: Path) -> Any:
+    """Arrays in one call; image files streamed, BATCH decoded at a time."""
+    data = to_dataset(Split(x), BATCH, with_labels=False) if is_files(x) else x
     try:
-        raw = model.predict(x, verbose=0)
+        return model.predict(data, verbose=0)
     except (ValueError, TypeError) as exc:
         raise NntrainError(f"{input_path} does not fit the model's input: "
                            f"{str(exc).strip().splitlines()[0]}", 1) from None
-    output = output or input_path.with_name(f"{input_path.stem}.predictions.csv")
-    if output.suffix == ".npy":
-        array = raw if not isinstance(raw, list) else np.concatenate(
-            [r.reshape(len(r), -1) for r in raw], axis=1)
-        write_with(output, lambda tmp: np.save(tmp, array))
-        return array, output
+
+
+def _frame(model: Any, raw: Any, layer: str | None, class_names: Any) -> pd.DataFrame:
+    """One row per example: a layer's units, or each head's class and probabilities."""
     outputs = raw if isinstance(raw, list) else [raw]
     heads = [model.get_layer(n) for n in model.output_names] if not layer else [None]
-    class_names = saved.preprocessor.class_names
     columns: dict[str, Any] = {}
     for head, values in zip(heads, outputs):
         if layer:
@@ -76,6 +127,30 @@ def run_predict(target: Path, input_path: Path, output: Path | None, layer: str 
             names = class_names.get(head.name) if isinstance(class_names, dict) else class_names
             cols = _columns(f"{head.name}_" if multi else "", values, classifier_head(head), names)
         columns.update(cols)
-    frame = pd.DataFrame(columns)
-    write_with(output, lambda tmp: frame.to_csv(tmp, index=False))
+    return pd.DataFrame(columns)
+
+
+def run_predict(request: PredictRequest, output: Path | None,
+                allow_unsafe: bool) -> tuple[pd.DataFrame | np.ndarray, Path]:
+    """Predictions written to `output` (default_output when None; STDOUT for `-`)."""
+    saved = open_target(request.target, allow_unsafe)
+    pre = request.preprocessor
+    if pre is None:
+        raise NntrainError(f"{request.target} has no preprocess.json next to it, so its inputs "
+                           "cannot be prepared like in training", 1)
+    model = _sub_model(saved.model, request.layer) if request.layer else saved.model
+    raw = _predict(model, pre.transform_x(request.x), request.input_path)
+    output = output or default_output(request.input_path)
+    if output.suffix == ".npy":
+        array = raw if not isinstance(raw, list) else np.concatenate(
+            [r.reshape(len(r), -1) for r in raw], axis=1)
+        write_with(output, lambda tmp: np.save(tmp, array))
+        return array, output
+    frame = _frame(model, raw, request.layer, pre.class_names)
+    if is_files(request.x):
+        frame.insert(0, "file", list(request.x.paths))
+    if output == STDOUT:
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        write_with(output, lambda tmp: frame.to_csv(tmp, index=False))
     return frame, output

@@ -44,10 +44,10 @@ def test_weights_table_holds_the_first_dense_layer(runs: Runs, tmp_path: Path) -
     assert result.exit_code == 0, result.output
     assert "layer dense: 2 input(s) × 8 unit(s)" in result.output
     table = pd.read_csv(out, index_col="input")
-    assert list(table.index) == ["a", "b", "bias"]  # the xor features, by name
+    assert list(table.index) == ["x1", "x2", "bias"]  # the xor features, by name
     model = keras.models.load_model(runs.full / "model.keras")
     kernel, bias = model.get_layer("dense").get_weights()
-    assert table.loc[["a", "b"]].to_numpy() == pytest.approx(kernel)
+    assert table.loc[["x1", "x2"]].to_numpy() == pytest.approx(kernel)
     assert table.loc["bias"].to_numpy() == pytest.approx(bias)
     with pytest.raises(NntrainError, match="did you mean 'dense'"):
         layer_weights(model, "dens", {})

@@ -27,5 +27,8 @@ def load(cfg: DataConfig) -> RawData:
                            f"one of {', '.join(GATES)}")
     rows = np.array(list(itertools.product([0, 1], repeat=2)), dtype=np.int64)
     y = GATES[gate](rows[:, 0], rows[:, 1]).astype("float32").reshape(-1, 1)
+    # x1, x2 as in datasets/gates/*.csv and the notes; names of our making, so predict also
+    # takes any two-column table by position
     return RawData(Split(rows.astype("float32"), y),
-                   info={"source": f"synthetic {gate} truth table", "feature_names": ["a", "b"]})
+                   info={"source": f"synthetic {gate} truth table", "feature_names": ["x1", "x2"],
+                         "positional_features": True})
