@@ -15,6 +15,8 @@ from nntrain.errors import Problem
 
 # Sources whose `path` is a folder (the others read one file).
 FOLDER_SOURCES = ("idx", "image_dir", "text_dir", "fortunes")
+# Sources whose paths may be globs of several files.
+GLOB_SOURCES = ("tfrecord",)
 # A header line longer than this, after more blank lines than 1/1024 of it, or one that
 # cannot be parsed alone is left to `fit` to read.
 HEADER_LIMIT = 1 << 20

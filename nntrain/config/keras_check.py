@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nntrain.config.arg_rules import arg_problem
+from nntrain.config.data_schema import target_names
 from nntrain.config.keras_catalog import catalog
 from nntrain.config.schema import is_per_output, model_output_names
 from nntrain.config.suggest import closest, did_you_mean
@@ -203,7 +204,8 @@ class KerasNameChecker:
                               "model outputs")
         for key in ("features", "x_key"):
             if isinstance(data.get(key), dict):
-                self._known_names(data[key], input_names, f"data.{key}", "model inputs")
+                self._known_names(_input_features(data, key), input_names, f"data.{key}",
+                                  "model inputs")
 
     def _check_compile(self, comp: dict[str, Any], outputs: set[str]) -> None:
         self.check_object(comp.get("optimizer"), "optimizers", "compile.optimizer", "optimizer")
@@ -221,3 +223,15 @@ class KerasNameChecker:
             base = "compile.metrics" + (f".{out}" if out is not None else "")
             for k, spec in enumerate(specs if isinstance(specs, list) else [specs]):
                 self.check_object(spec, "metrics", f"{base}[{k}]", "metric")
+
+
+def _input_features(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """The entries of `features` / `x_key` that feed model inputs by name: all of them, except
+    for tfrecord, whose features also parse the target and feed one input when one is left."""
+    entries = data[key]
+    if key != "features" or data.get("source") != "tfrecord":
+        return entries
+    target = data.get("target")
+    targets = set(map(str, target_names(target))) if isinstance(target, (str, list, dict)) else set()
+    inputs = {k: v for k, v in entries.items() if k not in targets}
+    return inputs if len(inputs) > 1 else {}

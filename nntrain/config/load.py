@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import math
 import random
 import re
@@ -14,7 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from nntrain.config.data_files import FOLDER_SOURCES, csv_column_problems, kind_problem
+from nntrain.config.data_files import (FOLDER_SOURCES, GLOB_SOURCES, csv_column_problems,
+                                      kind_problem)
 from nntrain.config.keras_check import KerasNameChecker
 from nntrain.config.schema import MAX_NAME_LENGTH, Config, run_name_problem
 from nntrain.config.suggest import did_you_mean
@@ -23,7 +25,7 @@ from nntrain.errors import Location, NntrainError, Problem
 
 # Config fields that name files; resolved against the working directory, then the config's folder.
 PATH_FIELDS = (("data", "path"), ("data", "target_path"), ("data", "validation_path"),
-               ("data", "test_path"), ("model", "initial_weights"))
+               ("data", "test_path"), ("data", "data_dir"), ("model", "initial_weights"))
 
 
 @dataclass
@@ -183,10 +185,15 @@ def _resolve_paths(data: dict[str, Any], base: Path | None) -> None:
             p = Path(value).expanduser()
             if not p.is_absolute():
                 candidates = [Path.cwd() / p] + ([base / p] if base else [])
-                p = next((c for c in candidates if c.exists()), candidates[0])
+                p = next((c for c in candidates if c.exists() or glob_matches(str(c))),
+                         candidates[0])
             data[section][key] = str(p.resolve())
         except (OSError, ValueError, RuntimeError):
             continue  # left as written; _check_paths says what is wrong with it
+
+
+def glob_matches(pattern: str) -> bool:
+    return glob.has_magic(pattern) and next(glob.iglob(pattern), None) is not None
 
 
 def _path_problem(value: str) -> str | None:
@@ -200,6 +207,13 @@ def _check_paths(config: Config, smap: SourceMap) -> list[Problem]:
     problems = []
     for section, key in PATH_FIELDS:
         value = getattr(getattr(config, section), key)
+        if key == "data_dir":
+            continue  # TFDS downloads into it when the dataset is not prepared there
+        if value and glob.has_magic(value) and config.data.source in GLOB_SOURCES:
+            if not glob_matches(value):
+                problems.append(Problem(f"no file matches {value}", f"{section}.{key}",
+                                        smap.locate((section, key))))
+            continue
         folder = key == "path" and config.data.source in FOLDER_SOURCES
         problem = (_path_problem(value) or kind_problem(value, folder)) if value else None
         if problem:

@@ -9,6 +9,7 @@ import numpy as np
 
 from nntrain.config.data_schema import DataConfig
 from nntrain.data.preprocess import Preprocessor
+from nntrain.data.records import is_records
 from nntrain.data.sources import load_source
 from nntrain.data.splits import split_data
 from nntrain.data.types import Arrays, RawData, Split, num_examples, take
@@ -59,6 +60,10 @@ def _filter_classes(split: Split | None, ids: list[Any]) -> Split | None:
 
 
 def _labels(split: Split) -> np.ndarray:
+    if is_records(split.y):
+        raise config_error("`classes` works on data loaded into memory; a record stream is "
+                           "read as stored", "data.classes", "write the records of those "
+                           "classes only, or leave `classes` out")
     if isinstance(split.y, dict) or split.y is None:
         raise config_error("`classes` needs a single label array", "data.classes")
     if split.y.ndim > 1 and int(np.prod(split.y.shape[1:])) != 1:

@@ -38,13 +38,7 @@ class ImageFiles:
 
     @property
     def example_shape(self) -> tuple[int, ...]:
-        shape: tuple[int, ...] = (*self.image_size, CHANNELS[self.color_mode])
-        for op, arg in self.ops:
-            if op == "reshape":
-                shape = tuple(arg)
-            elif op == "flatten":
-                shape = (int(np.prod(shape)),)
-        return shape
+        return shape_after((*self.image_size, CHANNELS[self.color_mode]), self.ops)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -67,15 +61,7 @@ class ImageFiles:
                                    expand_animations=False)
         image = tf.image.resize(image, self.image_size, method="bilinear")
         image.set_shape((*self.image_size, CHANNELS[self.color_mode]))
-        for op, arg in self.ops:
-            if op == "rescale":
-                image = image * np.float32(arg)
-            elif op in ("reshape", "flatten"):
-                image = tf.reshape(image, (-1,) if op == "flatten" else tuple(arg))
-            elif op == "normalize":
-                image = (image - np.asarray(arg["mean"], "float32")) / np.asarray(arg["std"],
-                                                                                "float32")
-        return image
+        return apply_ops(image, self.ops)
 
     def batches(self) -> Any:
         """The decoded examples as NumPy batches (for statistics and one-batch checks)."""
@@ -86,19 +72,49 @@ class ImageFiles:
         return ds.batch(BATCH).prefetch(tf.data.AUTOTUNE).as_numpy_iterator()
 
 
+def shape_after(shape: tuple[int, ...], ops: tuple[tuple[str, Any], ...]) -> tuple[int, ...]:
+    """One example's shape once the preprocessing steps have run."""
+    for op, arg in ops:
+        if op == "reshape":
+            shape = tuple(arg)
+        elif op == "flatten":
+            shape = (int(np.prod(shape)),)
+        elif op == "one_hot":
+            shape = (int(arg),)
+    return shape
+
+
+def apply_ops(value: Any, ops: tuple[tuple[str, Any], ...]) -> Any:
+    """The preprocessing steps on one decoded example, in tf.data's map."""
+    from nntrain.engine import tf
+
+    for op, arg in ops:
+        if op == "rescale":
+            value = value * np.float32(arg)
+        elif op in ("reshape", "flatten"):
+            value = tf.reshape(value, (-1,) if op == "flatten" else tuple(arg))
+        elif op == "normalize":
+            value = (value - np.asarray(arg["mean"], "float32")) / np.asarray(arg["std"],
+                                                                            "float32")
+        elif op == "one_hot":
+            value = tf.one_hot(tf.reshape(tf.cast(value, tf.int64), ()), int(arg))
+    return value
+
+
 def is_files(a: Any) -> bool:
     return isinstance(a, ImageFiles)
 
 
 def materialize(arrays: Any) -> Any:
-    """Arrays as NumPy, decoding file-backed inputs: only for small subsets (one batch)."""
+    """Arrays as NumPy, reading what is streamed (image files, record fields: whatever has
+    `batches`): only for small subsets (one batch)."""
     def one(a: Any) -> Any:
-        return np.concatenate(list(a.batches())) if is_files(a) else a
+        return np.concatenate(list(a.batches())) if hasattr(a, "batches") else a
 
     return {k: one(v) for k, v in arrays.items()} if isinstance(arrays, dict) else one(arrays)
 
 
-def streamed_moments(files: ImageFiles) -> tuple[np.ndarray, np.ndarray]:
+def streamed_moments(files: Any) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature mean and std over every example, one pass over the files in float64."""
     total = squares = None
     count = 0

@@ -3,10 +3,18 @@ eval and predict."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from nntrain.data.files import is_files
+from nntrain.data.records import examples, fields_of, is_streamed, shuffle_buffer
+from nntrain.data.sources import available_memory
 from nntrain.data.types import Split
+
+CACHE_SHARE = 0.25  # of the memory free, that `cache: auto` may fill with decoded examples
+CACHE_LIMIT = 4 * 2**30
 
 
 def _slices(structure: Any) -> Any:
@@ -41,46 +49,126 @@ def _decoder(structure: Any, batched: bool) -> Any | None:
     return decode
 
 
-def to_dataset(split: Split, batch_size: int, *, shuffle: bool = False, seed: int | None = None,
-               with_labels: bool = True, cache: bool = True) -> Any:
-    """from_tensor_slices → cache → shuffle (seeded, reshuffled each epoch) → decode files →
-    batch → prefetch. File-backed inputs are never cached: they may not fit in memory."""
+def _examples(structure: Any, shard: tuple[int, int] = (0, 1)) -> Any:
+    """One example per element, in the split's fixed order (decoded when read from disk)."""
+    from nntrain.engine import tf
+
+    if fields_of(structure):
+        return examples(structure, None, shard)
+    ds = tf.data.Dataset.from_tensor_slices(_slices(structure))
+    decode = _decoder(structure, batched=False)
+    return ds if decode is None else ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE,
+                                            deterministic=True)
+
+
+def to_dataset(split: Split, batch_size: int, *, with_labels: bool = True,
+               cache: bool = True, shard: tuple[int, int] = (0, 1)) -> Any:
+    """Examples → batch → prefetch; arrays cached, what is read from disk never (it may not
+    fit in memory)."""
     from nntrain.engine import tf
 
     structure = (split.x, split.y) if with_labels and split.y is not None else split.x
-    decode = _decoder(structure, batched=False)
-    ds = tf.data.Dataset.from_tensor_slices(_slices(structure))
-    if cache and decode is None:
+    ds = _examples(structure, shard)
+    if cache and not _streamed(structure):
         ds = ds.cache()
-    if shuffle:
-        ds = ds.shuffle(min(len(split), 50_000), seed=seed, reshuffle_each_iteration=True)
-    if decode is not None:
-        ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return shard_by_example(ds.batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    return _shard_policy(ds.batch(batch_size).prefetch(tf.data.AUTOTUNE), structure, shard)
 
 
-def shard_by_example(ds: Any) -> Any:
-    """In-memory arrays have no files for tf.data to split between the workers of a multi-worker
-    run, so each worker takes its share of every global batch (AutoShardPolicy.DATA) instead of
-    tf.data trying files first and warning."""
+def _streamed(structure: Any) -> bool:
     from nntrain.engine import tf
 
+    return any(is_streamed(a) for a in tf.nest.flatten(structure))
+
+
+def _shard_policy(ds: Any, structure: Any, shard: tuple[int, int]) -> Any:
+    """A record stream read by several workers is already split by file (each reads its own
+    share), so tf.data must not split it again; everything else is split by example
+    (AutoShardPolicy.DATA): in-memory arrays have no files for tf.data to hand out."""
+    from nntrain.engine import tf
+
+    policy = tf.data.experimental.AutoShardPolicy
     options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    by_file = shard[1] > 1 and bool(fields_of(structure))
+    options.experimental_distribute.auto_shard_policy = policy.OFF if by_file else policy.DATA
     return ds.with_options(options)
 
 
-def training_stream(split: Split, batch_size: int, shuffle: bool, seed: int,
-                    first_step: int) -> Any:
+def file_shard(split: Split, workers: tuple[int, int]) -> tuple[int, int]:
+    """(k, n) when this worker reads every n-th file of the split's stream from the k-th: a
+    stream with at least as many files as workers whose split takes whole files; else (0, 1)."""
+    fields = fields_of((split.x, split.y))
+    if workers[1] < 2 or not fields:
+        return (0, 1)
+    stream = fields[0].stream
+    return workers if len(stream.files) >= workers[1] and stream.whole(fields[0].ranges) \
+        else (0, 1)
+
+
+def cache_choice(policy: str, split: Split, folder: Path | None) -> str | None:
+    """Where decoded examples of a streamed split are kept between passes: '' (memory), a file
+    path (disk) or None. auto: memory when they take less than CACHE_SHARE of what is free."""
+    from nntrain.engine import tf
+
+    leaves = tf.nest.flatten((split.x, split.y))
+    if policy == "none" or not _streamed(leaves):
+        return None
+    if policy == "auto":
+        size = sum(len(a) * int(np.prod(a.example_shape)) * 4 for a in leaves if is_streamed(a))
+        free = available_memory()
+        fits = free is not None and size < min(CACHE_SHARE * free, CACHE_LIMIT)
+        return "" if fits else None
+    if policy == "memory" or folder is None:
+        return ""
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / "examples")
+
+
+def training_stream(split: Split, batch_size: int, shuffle: bool, seed: int, first_step: int,
+                    cache: str | None = None, shard: tuple[int, int] = (0, 1)) -> Any:
     """The training batches as one endless stream of passes over the data, from `first_step`.
 
-    Pass p visits the examples in the order stateless_shuffle(seed, p), so a resumed run sees
-    exactly the batches an uninterrupted one would (tf.data's reshuffle_each_iteration would
-    restart its sequence of orders in the new process).
+    Pass p visits the examples in an order drawn from (seed, p), so a resumed run sees exactly
+    the batches an uninterrupted one would (tf.data's reshuffle_each_iteration would restart
+    its sequence of orders in the new process): a permutation for arrays and image files, a
+    file order and a shuffle buffer for record streams and cached examples.
     """
     from nntrain.engine import tf
 
     structure = (split.x, split.y) if split.y is not None else split.x
+    if cache is None and not fields_of(structure):
+        return _indexed_stream(split, structure, batch_size, shuffle, seed, first_step)
+    n = len(split) if shard[1] == 1 else fields_of(structure)[0].local_count(shard)
+    base = _examples(structure, shard).cache(cache) if cache is not None else None
+    buffer = shuffle_buffer(_example_bytes(structure), n)
+
+    def one_pass(p: Any) -> Any:
+        pass_seed = tf.constant(seed, tf.int64) * 1_000_003 + p
+        if base is not None:
+            ds = base.shuffle(buffer, seed=pass_seed) if shuffle else base
+        else:
+            ds = examples(structure, tf.stack([tf.constant(seed, tf.int64), p]) if shuffle
+                          else None, shard, pass_seed if shuffle else None)
+        return ds.batch(batch_size)
+
+    first_pass, skip = divmod(first_step, -(-n // batch_size))
+    return _shard_policy(tf.data.Dataset.counter(first_pass).flat_map(one_pass).skip(skip)
+                         .prefetch(tf.data.AUTOTUNE), structure, shard)
+
+
+def _example_bytes(structure: Any) -> float:
+    """Bytes one decoded example takes (what a shuffle buffer of cached examples holds)."""
+    from nntrain.engine import tf
+
+    return float(sum(int(np.prod(a.example_shape)) * 4 for a in tf.nest.flatten(structure)
+                     if hasattr(a, "example_shape")))
+
+
+def _indexed_stream(split: Split, structure: Any, batch_size: int, shuffle: bool, seed: int,
+                    first_step: int) -> Any:
+    """Arrays and image files: pass p is the permutation stateless_shuffle(seed, p) of the
+    example indices, gathered (and decoded) batch by batch."""
+    from nntrain.engine import tf
+
     decode = _decoder(structure, batched=True)
     with tf.device("/cpu:0"):  # host memory, like from_tensor_slices; never a GPU's
         tensors = tf.nest.map_structure(tf.convert_to_tensor, _slices(structure))
@@ -99,7 +187,7 @@ def training_stream(split: Split, batch_size: int, shuffle: bool, seed: int,
         return decode(batch) if decode is not None else batch
 
     first_pass, skip = divmod(first_step, steps_per_pass)
-    return shard_by_example(
+    return _shard_policy(
         tf.data.Dataset.counter(first_pass).flat_map(one_pass).skip(skip)
         .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .prefetch(tf.data.AUTOTUNE))
+        .prefetch(tf.data.AUTOTUNE), structure, (0, 1))

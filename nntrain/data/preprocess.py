@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from nntrain.config.data_schema import DataConfig
-from nntrain.data.files import ImageFiles, is_files, streamed_moments
+from nntrain.data.files import streamed_moments
+from nntrain.data.records import is_records, is_streamed, label_sample
 from nntrain.data.types import Arrays, Split
 from nntrain.errors import config_error, runtime_error
 
@@ -71,7 +72,7 @@ class Preprocessor:
                                        "data.preprocess.one_hot")
             state["num_classes"] = _map_arrays(
                 train.y, lambda a, k: None if chosen is not None and k not in chosen
-                else _num_classes(a, _pick(names, k), k))
+                else _num_classes(label_sample(a), _pick(names, k), k))
         return pre
 
     # -- applying -----------------------------------------------------------------------------
@@ -82,7 +83,7 @@ class Preprocessor:
             spec = _pick(s.get("inputs", {}), key) or {}
             if spec.get("text"):
                 return self._vectorize(a, key)
-            if is_files(a):
+            if is_streamed(a):
                 return _shape_files(a, s, _pick(s.get("normalize"), key) if normalize else None)
             if a.dtype.kind in "iufb" and not (s.get("info", {}).get("token_ids") and a.dtype.kind in "iu"):
                 a = a.astype("float32")
@@ -133,6 +134,8 @@ class Preprocessor:
             k = _pick(counts, key)
             if k is None:  # an output left out of a one_hot list
                 return a
+            if is_records(a):  # checked on a sample when fitted; tf.one_hot while reading
+                return a.then("one_hot", k)
             labels = _integer_labels(a, key)
             bad = (labels < 0) | (labels >= k)
             if bad.any():
@@ -172,8 +175,7 @@ def _vocabulary(a: np.ndarray, cfg: DataConfig) -> dict[str, Any]:
     return {"vocabulary": vocab, "vocab_size": len(vocab), "sequence_length": cfg.sequence_length}
 
 
-def _shape_files(files: ImageFiles, state: dict[str, Any],
-                 stats: dict[str, Any] | None) -> ImageFiles:
+def _shape_files(files: Any, state: dict[str, Any], stats: dict[str, Any] | None) -> Any:
     """The array steps of `_shape_x`, recorded for tf.data to run after decoding."""
     if state.get("rescale") is not None:
         files = files.then("rescale", state["rescale"])
@@ -192,10 +194,10 @@ def _shape_files(files: ImageFiles, state: dict[str, Any],
     return files
 
 
-def _moments(a: np.ndarray | ImageFiles) -> dict[str, Any]:
+def _moments(a: Any) -> dict[str, Any]:
     """Per-feature mean and std over the examples (std 0 → 1 so constant features stay 0);
-    one streamed pass for files."""
-    mean, std = streamed_moments(a) if is_files(a) else (a.mean(axis=0), a.std(axis=0))
+    one streamed pass for files and records."""
+    mean, std = streamed_moments(a) if is_streamed(a) else (a.mean(axis=0), a.std(axis=0))
     std = np.where(std > 0, std, 1.0)
     return {"mean": mean.astype("float32").tolist(), "std": std.astype("float32").tolist()}
 

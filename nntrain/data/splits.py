@@ -5,15 +5,27 @@ from __future__ import annotations
 import numpy as np
 
 from nntrain.config.data_schema import DataConfig
+from nntrain.data.records import is_records
 from nntrain.data.types import RawData, Split
 from nntrain.errors import config_error
 
 
-def _cut(split: Split, n_hold: int, rng: np.random.Generator | None) -> tuple[Split, Split]:
-    """(rest, held out): the first n_hold rows when rng is None, else a random n_hold."""
+def _cut(split: Split, n_hold: int, rng: np.random.Generator | None,
+         last: bool = False) -> tuple[Split, Split]:
+    """(rest, held out): a random n_hold, or without rng the first (`last`: the last) n_hold
+    rows."""
     n = len(split)
     order = np.arange(n) if rng is None else rng.permutation(n)
+    if last and rng is None:
+        order = np.roll(order, n_hold)
     return split.subset(np.sort(order[n_hold:])), split.subset(np.sort(order[:n_hold]))
+
+
+def _is_stream(split: Split) -> bool:
+    """A record stream has no random access: its splits are contiguous, held out from its end
+    as Keras' validation_split does."""
+    leaves = list(split.x.values()) if isinstance(split.x, dict) else [split.x]
+    return any(is_records(a) for a in leaves)
 
 
 def _count(fraction: float, n: int, field: str) -> int:
@@ -25,17 +37,18 @@ def _count(fraction: float, n: int, field: str) -> int:
 
 def split_data(raw: RawData, cfg: DataConfig, seed: int) -> list[tuple[Split, Split | None]]:
     """(train, validation) pairs: one pair, or k for k-fold. raw.test is settled here too."""
-    rng = np.random.default_rng(seed)
+    rng = None if _is_stream(raw.train) else np.random.default_rng(seed)
     train = raw.train
     if cfg.limit is not None:
         train = train.subset(slice(0, cfg.limit))
     if raw.test is None and cfg.test_split is not None:
-        train, raw.test = _cut(train, _count(cfg.test_split, len(train), "data.test_split"), rng)
+        train, raw.test = _cut(train, _count(cfg.test_split, len(train), "data.test_split"), rng,
+                               last=True)
     n = len(train)
     if cfg.kfold:
         if cfg.kfold > n:
             raise config_error(f"kfold {cfg.kfold} is more than the {n} examples", "data.kfold")
-        order = rng.permutation(n)
+        order = rng.permutation(n) if rng is not None else np.arange(n)
         folds = np.array_split(order, cfg.kfold)
         return [
             (train.subset(np.sort(np.concatenate(folds[:i] + folds[i + 1:]))),
@@ -50,6 +63,6 @@ def split_data(raw: RawData, cfg: DataConfig, seed: int) -> list[tuple[Split, Sp
         return [(train, val)]
     if cfg.validation_split is not None:
         k = _count(cfg.validation_split, n, "data.validation_split")
-        train, val = _cut(train, k, rng)
+        train, val = _cut(train, k, rng, last=True)
         return [(train, val)]
     return [(train, raw.validation)]

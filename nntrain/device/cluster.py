@@ -143,6 +143,14 @@ def multi_worker_strategy(cfg: DeviceConfig) -> tuple[Any, list[str]]:
     return strategy, [d.split("device:")[-1] for d in strategy.extended.worker_devices]
 
 
+def input_shard(strategy: Any) -> tuple[int, int]:
+    """(this task's index, the number of tasks): which share of a multi-file source it reads."""
+    resolver = strategy.cluster_resolver
+    jobs = resolver.cluster_spec().as_dict()
+    tasks = [(kind, i) for kind in ("chief", "worker") for i in range(len(jobs.get(kind, [])))]
+    return tasks.index((resolver.task_type, resolver.task_id)), len(tasks)
+
+
 def task_role(strategy: Any) -> tuple[bool, str]:
     """Whether this process is the chief (the chief task, else worker 0), and a few words on
     which task it is."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nntrain.config.schema import DeviceConfig
-from nntrain.device.cluster import multi_worker_strategy, reachable, task_role
+from nntrain.device.cluster import input_shard, multi_worker_strategy, reachable, task_role
 from nntrain.engine import keras, tf
 from nntrain.errors import config_error, runtime_error
 
@@ -27,6 +27,7 @@ class DeviceSetup:
     jit_compile: bool
     is_chief: bool = True
     role: str = ""  # multi_worker: which task this process is
+    shard: tuple[int, int] = (0, 1)  # (this task, tasks): its share of a multi-file source
 
     @property
     def replicas(self) -> int:
@@ -114,7 +115,7 @@ def setup_device(cfg: DeviceConfig) -> DeviceSetup:
     if cfg.cpu_devices:
         _split_cpu(cfg.cpu_devices)
     kind = _auto(cfg) if cfg.strategy == "auto" else cfg.strategy
-    is_chief, role = True, ""
+    is_chief, role, shard = True, "", (0, 1)
     if kind == "cpu":
         if tf.config.list_physical_devices("GPU"):  # the default strategy would use GPU:0
             tf.config.set_visible_devices([], "GPU")
@@ -124,6 +125,7 @@ def setup_device(cfg: DeviceConfig) -> DeviceSetup:
     elif kind == "multi_worker":
         strategy, devices = multi_worker_strategy(cfg)
         is_chief, role = task_role(strategy)
+        shard = input_shard(strategy)
     else:
         strategy, devices = _tpu(cfg.tpu)
     hardware = "tpu" if kind == "tpu" else (
@@ -133,4 +135,4 @@ def setup_device(cfg: DeviceConfig) -> DeviceSetup:
         precision = {"tpu": "mixed_bfloat16", "gpu": "mixed_float16"}.get(hardware, "float32")
     keras.mixed_precision.set_global_policy(precision)
     jit = cfg.jit_compile if isinstance(cfg.jit_compile, bool) else hardware == "gpu"
-    return DeviceSetup(strategy, kind, devices, precision, jit, is_chief, role)
+    return DeviceSetup(strategy, kind, devices, precision, jit, is_chief, role, shard)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from nntrain.data.files import materialize
 from nntrain.data.pipeline import to_dataset
 from nntrain.data.types import Split
 from nntrain.model.heads import classifier_head
@@ -65,7 +66,7 @@ def class_report(model: Any, split: Split, class_names: Any, batch_size: int) ->
     if kind is None or split.y is None:
         return None
     k = 2 if kind == "sigmoid" else int(model.outputs[0].shape[-1])
-    truth = _true_classes(split.y, k)
+    truth = _true_classes(materialize(split.y), k)  # a record stream's: one pass
     if truth is None:
         return None
     scores = np.asarray(model.predict(to_dataset(split, batch_size, with_labels=False,

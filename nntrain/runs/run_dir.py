@@ -81,6 +81,7 @@ class RunDir:
     last_path = property(lambda self: self.checkpoints / "last.keras")
     backup_dir = property(lambda self: self.checkpoints / "backup")
     backup = property(lambda self: BackupDir(self.backup_dir))
+    cache_dir = property(lambda self: self.root / "cache")  # data.cache: disk, while training
     metrics_csv = property(lambda self: self.root / "metrics.csv")
     eval_json = property(lambda self: self.root / "eval.json")
     tensorboard = property(lambda self: self.root / "tensorboard")

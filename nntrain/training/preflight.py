@@ -171,7 +171,8 @@ def check_one_batch(model: Any, split: Split, batch_size: int) -> None:
         return
     part = split.subset(slice(0, min(batch_size, len(split))))
     try:
-        model.evaluate(materialize(part.x), part.y, batch_size=len(part), verbose=0)
+        model.evaluate(materialize(part.x), materialize(part.y), batch_size=len(part),
+                       verbose=0)
     except (ValueError, TypeError, tf.errors.OpError) as exc:
         raise config_error(f"the model cannot run on the training data: {_last_line(exc)}",
                            "model") from None

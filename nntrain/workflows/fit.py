@@ -22,7 +22,8 @@ from typing import Any
 
 from nntrain.config.load import LoadedConfig
 from nntrain.data import Fold, prepare
-from nntrain.data.pipeline import to_dataset, training_stream
+from nntrain.data.pipeline import cache_choice, file_shard, to_dataset, training_stream
+from nntrain.data.records import label_sample
 from nntrain.device.setup import DeviceSetup, setup_device
 from nntrain.engine import keras, tf
 from nntrain.errors import NntrainError
@@ -129,7 +130,7 @@ class FitRun:
                     guard_train_step(model)
         check_inputs(model, fold.train.x, config.model.type == "functional")
         if config.compile is not None:
-            check_labels(model, fold.train.y, config.compile)
+            check_labels(model, label_sample(fold.train.y), config.compile)
         check_one_batch(model, fold.train, config.train.batch_size)
         return model
 
@@ -189,6 +190,7 @@ class FitRun:
             if all_finite(model.get_weights()):
                 run.save_model(model, run.last_path)  # the weights as they were when stopped
             raise
+        shutil.rmtree(run.cache_dir, ignore_errors=True)
         run.save_model(model)
         if self.config.model.compare_with_ols:
             ols = compare_with_ols(model, fold)
@@ -209,8 +211,10 @@ class FitRun:
         rows[:] = [r for r in rows if int(r["epoch"]) <= done]
         if done:
             self.reporter.note(f"resuming after epoch {done}")
-        train_ds = training_stream(fold.train, t.batch_size, t.shuffle, self.seed, done * steps)
-        val_ds = to_dataset(fold.validation, t.batch_size) if fold.validation is not None else None
+        train_ds = self.stream(fold, run, done * steps)
+        val_ds = (to_dataset(fold.validation, t.batch_size,
+                             shard=file_shard(fold.validation, self.device.shard))
+                  if fold.validation is not None else None)
         callbacks = self.callbacks(model, run, rows)
         self.reporter.fit_start(t.epochs, steps, done, fold.index)
         try:
@@ -223,6 +227,22 @@ class FitRun:
             raise
         finally:
             self.reporter.fit_end(rows)
+
+    def stream(self, fold: Fold, run: RunDir, first_step: int) -> Any:
+        """The training batches: streamed sources cached as `data.cache` says (said once), and
+        read by file share when several workers read a source of several files."""
+        t = self.config.train
+        shutil.rmtree(run.cache_dir, ignore_errors=True)  # a killed run's half-written cache
+        cache = cache_choice(self.config.data.cache, fold.train, run.cache_dir)
+        if cache is not None:
+            self.reporter.note(f"data cache: {'in memory' if cache == '' else cache} "
+                               f"(data.cache: {self.config.data.cache})")
+        shard = file_shard(fold.train, self.device.shard)
+        if shard[1] > 1:
+            self.reporter.note(f"{self.device.role}: reads files {shard[0] + 1}, "
+                               f"{shard[0] + 1 + shard[1]}, ... of the training source")
+        return training_stream(fold.train, t.batch_size, t.shuffle, self.seed, first_step,
+                               cache, shard)
 
     def backup_to_resume(self, run: RunDir, rows: Rows) -> tuple[int, dict[str, Any] | None]:
         """The epochs the backup holds and the callbacks' state saved with it, verified: a

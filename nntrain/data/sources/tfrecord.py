@@ -1,0 +1,172 @@
+"""TFRecord shards of tf.train.Example, by glob, parsed by the config's `features` spec.
+
+Loading only lists the files and counts their records (one pass over the bytes, no parsing);
+the examples are read, parsed and decoded by tf.data while training.
+"""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nntrain.config.data_schema import DataConfig, FeatureSpec, target_names
+from nntrain.data.records import Ranges, RecordField
+from nntrain.data.sources import regular_file
+from nntrain.data.types import RawData, Split
+from nntrain.errors import config_error
+
+DTYPES = {"string": "string", "int64": "int64", "float32": "float32"}
+
+
+@dataclass(frozen=True, eq=False)
+class TFRecordFiles:
+    files: tuple[str, ...]
+    counts: tuple[int, ...]
+    features: dict[str, FeatureSpec]
+    labels: tuple[str, ...]
+    record_bytes: float
+
+    @property
+    def count(self) -> int:
+        return sum(self.counts)
+
+    def whole(self, ranges: Ranges) -> bool:
+        return ranges == ((0, self.count),)
+
+    def local_count(self, ranges: Ranges, shard: tuple[int, int]) -> int:
+        """Examples of `ranges` in this worker's files."""
+        starts = np.cumsum((0,) + self.counts[:-1])
+        return sum(max(0, min(b, s + c) - max(a, s)) for i, (s, c) in
+                   enumerate(zip(starts, self.counts)) if i % shard[1] == shard[0]
+                   for a, b in ranges)
+
+    def is_label(self, key: str) -> bool:
+        return key in self.labels
+
+    def example_shape(self, key: str) -> tuple[int, ...]:
+        shape = tuple(self.features[key].shape)
+        return shape if shape or key not in self.labels else (1,)
+
+    def records(self, ranges: Ranges, order_seed: Any, shard: tuple[int, int]) -> Any:
+        """Serialized records of `ranges`, files read in parallel (interleaved, in a fixed
+        order for a given `order_seed`); `shard` = (k, n): only every n-th file from the k-th."""
+        from nntrain.engine import tf
+
+        index = np.arange(len(self.files))[shard[0]::shard[1]]
+        starts = np.cumsum((0,) + self.counts[:-1])
+        whole = self.whole(ranges)
+        lo = tf.constant([a for a, _ in ranges] or [0], tf.int64)
+        hi = tf.constant([b for _, b in ranges] or [0], tf.int64)
+        files = tf.constant(self.files)
+        order = tf.constant(index, tf.int64)
+        if order_seed is not None:
+            order = tf.random.experimental.stateless_shuffle(order, seed=order_seed)
+
+        def read(i: Any) -> Any:
+            ds = tf.data.TFRecordDataset(tf.gather(files, i))
+            if whole:
+                return ds
+            first = tf.gather(tf.constant(starts, tf.int64), i)
+            return (ds.enumerate(start=first)
+                    .filter(lambda n, _r: tf.reduce_any((n >= lo) & (n < hi)))
+                    .map(lambda _n, r: r))
+
+        return tf.data.Dataset.from_tensor_slices(order).interleave(
+            read, cycle_length=min(len(index), 8) or 1, num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True)
+
+    def parse(self, record: Any) -> dict[str, Any]:
+        from nntrain.engine import tf
+
+        spec = {k: tf.io.FixedLenFeature(f.shape if not f.decode else [], DTYPES[f.dtype])
+                for k, f in self.features.items()}
+        parsed = tf.io.parse_single_example(record, spec)
+        return {k: self._decoded(v, self.features[k], k) for k, v in parsed.items()}
+
+    def _decoded(self, value: Any, spec: FeatureSpec, key: str) -> Any:
+        from nntrain.engine import tf
+
+        if spec.decode:
+            h, w, c = spec.shape
+            image = tf.io.decode_image(value, channels=c, expand_animations=False)
+            return tf.image.resize(image, (h, w), method="bilinear")
+        if key in self.labels:
+            return tf.reshape(value, self.example_shape(key))
+        return tf.cast(value, tf.float32) if spec.dtype != "string" else value
+
+
+def _files(pattern: str, field: str) -> tuple[str, ...]:
+    files = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+    if not files:
+        raise config_error(f"no file matches {pattern}", field)
+    return tuple(str(regular_file(f, field)) for f in files)
+
+
+def _count(path: str, field: str) -> int:
+    from nntrain.engine import tf
+
+    try:
+        return int(tf.data.TFRecordDataset(path).reduce(np.int64(0), lambda n, _r: n + 1))
+    except tf.errors.OpError as exc:
+        raise config_error(f"{path} is not a TFRecord file ({exc.message.splitlines()[0]})",
+                           field) from None
+
+
+def _stream(cfg: DataConfig, pattern: str, field: str) -> TFRecordFiles:
+    files = _files(pattern, field)
+    counts = tuple(_count(f, field) for f in files)
+    if not sum(counts):
+        raise config_error(f"{pattern} holds no records", field)
+    size = sum(Path(f).stat().st_size for f in files)
+    return TFRecordFiles(files, counts, dict(cfg.features or {}),  # type: ignore[arg-type]
+                         tuple(target_names(cfg.target or [])), size / sum(counts))
+
+
+def _split(cfg: DataConfig, stream: TFRecordFiles) -> Split:
+    whole = ((0, stream.count),)
+    targets = target_names(cfg.target or [])
+    inputs = [k for k in stream.features if k not in targets]
+    if not inputs:
+        raise config_error("every feature is a target: no inputs are left", "data.features")
+    text = [k for k in inputs if stream.features[k].dtype == "string" and
+            not stream.features[k].decode]
+    if text:
+        raise config_error(f"feature '{text[0]}' is a string without `decode`; text features "
+                           "of TFRecords are not supported yet", f"data.features.{text[0]}")
+    x: Any = ({k: RecordField(stream, k, whole) for k in inputs} if len(inputs) > 1
+              else RecordField(stream, inputs[0], whole))
+    t = cfg.target
+    y: Any = ({out: RecordField(stream, str(col), whole) for out, col in t.items()}
+              if isinstance(t, dict) else RecordField(stream, targets[0], whole))
+    return Split(x, y)
+
+
+def _check_sample(split: Split, field: str) -> None:
+    """Parse and decode the first records now, so a wrong spec is named before training."""
+    from nntrain.engine import tf
+
+    first = split.x if isinstance(split.x, RecordField) else next(iter(split.x.values()))
+    try:
+        first.sample(4)
+    except (tf.errors.OpError, ValueError) as exc:
+        message = getattr(exc, "message", str(exc)).strip().splitlines()[0]
+        raise config_error(f"the records do not parse with the `features` spec: {message}",
+                           field, "give each feature's dtype and shape as the files store it"
+                           ) from None
+
+
+def load(cfg: DataConfig) -> RawData:
+    splits: dict[str, Split] = {}
+    for key in ("path", "validation_path", "test_path"):
+        pattern = getattr(cfg, key)
+        if pattern:
+            splits[key] = _split(cfg, _stream(cfg, pattern, f"data.{key}"))
+    _check_sample(splits["path"], "data.features")
+    info: dict[str, Any] = {"source": f"tfrecord {cfg.path}",
+                            "feature_names": [k for k in (cfg.features or {})
+                                              if k not in target_names(cfg.target or [])]}
+    return RawData(splits["path"], splits.get("validation_path"), splits.get("test_path"), info)

@@ -1,0 +1,126 @@
+"""TFRecord shards and TensorFlow Datasets train as streams, offline, from files built here;
+a config written from CONFIG.md's examples trains without edits."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from nntrain.cli.app import app
+from nntrain.config.data_schema import DataConfig
+from nntrain.data import prepare
+from nntrain.data.records import RecordField
+from tests.reliability.helpers import metrics_rows, same_metrics, same_weights, start_cli, wait_for
+
+SIZE = 12
+
+
+def _images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Three classes told apart by which third of the image is bright, with noise."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, n)
+    pixels = rng.normal(40, 20, (n, SIZE, SIZE, 1))
+    for i, c in enumerate(labels):
+        pixels[i, :, c * 4:(c + 1) * 4] += 160
+    return np.clip(pixels, 0, 255).astype("uint8"), labels
+
+
+def write_shards(folder: Path, n: int = 240, shards: int = 4, seed: int = 0) -> Path:
+    from nntrain.engine import tf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    images, labels = _images(n, seed)
+    for s in range(shards):
+        with tf.io.TFRecordWriter(str(folder / f"train-{s:05d}-of-{shards:05d}.tfrecord")) as w:
+            for image, label in zip(images[s::shards], labels[s::shards]):
+                feature = {
+                    "image": tf.train.Feature(bytes_list=tf.train.BytesList(
+                        value=[tf.io.encode_png(image).numpy()])),
+                    "label": tf.train.Feature(int64_list=tf.train.Int64List(value=[int(label)])),
+                }
+                w.write(tf.train.Example(features=tf.train.Features(feature=feature))
+                        .SerializeToString())
+    return folder
+
+
+# The data section exactly as CONFIG.md writes it ("Data bigger than memory"), size adapted.
+CONFIG_MD_TFRECORD = """
+data:
+  source: tfrecord                 # TFRecord shards (tf.train.Example)
+  path: data/train-*.tfrecord      # a glob; validation_path / test_path likewise
+  features:                        # name → how to parse it
+    image: {dtype: string, decode: image, shape: [12, 12, 1]}
+    label: {dtype: int64}
+  target: label
+  validation_split: 0.25
+  preprocess: {rescale: 0.00392156862745098}
+model:
+  input_shape: [12, 12, 1]
+  layers:
+    - {type: Flatten}
+    - {type: Dense, units: 16, activation: relu}
+    - {type: Dense, units: 3, activation: softmax}
+compile:
+  optimizer: {type: Adam, learning_rate: 0.01}
+  loss: sparse_categorical_crossentropy
+  metrics: [accuracy]
+train: {batch_size: 16, epochs: 8}
+seed: 3
+"""
+
+
+def test_the_config_md_tfrecord_example_trains_without_edits(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    write_shards(tmp_path / "data")
+    (tmp_path / "tfrecord.yaml").write_text(CONFIG_MD_TFRECORD)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["fit", "tfrecord.yaml", "--run-dir", "run"])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(tmp_path / "run" / "metrics.csv")
+    assert len(rows) == 8
+    assert rows["val_accuracy"].iloc[-1] >= 0.9
+    assert (tmp_path / "run" / "model.keras").is_file()
+
+
+def test_a_tfrecord_split_is_a_stream_cut_from_its_end(tmp_path: Path) -> None:
+    data = write_shards(tmp_path / "data", n=40)
+    cfg = DataConfig.model_validate(yaml.safe_load(CONFIG_MD_TFRECORD)["data"] | {
+        "path": str(data / "train-*.tfrecord")})
+    fold = prepare(cfg, seed=0)[0]
+    assert isinstance(fold.train.x, RecordField)
+    assert len(fold.train) == 30 and len(fold.validation) == 10
+    assert fold.train.x.ranges == ((0, 30),) and fold.validation.x.ranges == ((30, 40),)
+    batch = np.concatenate(list(fold.validation.x.batches()))
+    assert batch.shape == (10, SIZE, SIZE, 1) and batch.dtype == np.float32
+    assert 0.0 <= batch.min() and batch.max() <= 1.0  # rescaled while reading
+
+
+def test_a_wrong_feature_spec_is_named_before_training(tmp_path: Path) -> None:
+    data = write_shards(tmp_path / "data", n=8)
+    config = yaml.safe_load(CONFIG_MD_TFRECORD)
+    config["data"]["path"] = str(data / "train-*.tfrecord")
+    config["data"]["features"]["label"] = {"dtype": "float32"}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    result = CliRunner().invoke(app, ["fit", str(tmp_path / "c.yaml"), "--run-dir",
+                                      str(tmp_path / "run")])
+    assert result.exit_code == 2, result.output
+    assert "data.features" in result.output and "label" in result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_glob_that_matches_nothing_fails_validate(tmp_path: Path) -> None:
+    config = yaml.safe_load(CONFIG_MD_TFRECORD)
+    config["data"]["path"] = str(tmp_path / "none-*.tfrecord")
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "c.yaml")])
+    assert result.exit_code == 2
+    assert "data.path" in result.output and "no file matches" in result.output
