@@ -35,12 +35,13 @@ EXAMPLES = {  # one per command, shown at the end of its --help
     "predict": "nntrain predict runs/iris/20261123-104848 --input datasets/iris.csv",
     "summary": "nntrain summary configs/iris.yaml",
     "schema": "nntrain schema > nntrain.schema.json",
-    "runs": "nntrain runs runs --sort val_accuracy",
+    "runs": "nntrain runs runs --sort val_accuracy --columns run,epochs,best,status",
     "compare": "nntrain compare runs/iris/20261123-104848 runs/iris/20261123-111246",
     "weights": "nntrain weights runs/iris/20261123-104848 --layer dense",
     "init": "nntrain init --template tabular_classifier my_model.yaml",
 }
 out = Console(highlight=False)
+out.soft_wrap = not out.is_terminal  # into a file or a pipe: each line whole, never wrapped
 err = Console(stderr=True, highlight=False)
 
 T = TypeVar("T")
@@ -230,11 +231,17 @@ def runs(
     sort: Annotated[str | None, typer.Option(
         "--sort", help="sort by a metric, best first (val_accuracy, test_loss, ...)")] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="also write the table as CSV")] = None,
+    columns: Annotated[str | None, typer.Option(
+        "--columns", help="these columns, in this order: run, date, epochs, best_epoch, best, "
+                          "time, status or any metric (val_accuracy, test_loss, ...)")] = None,
+    metric: Annotated[str | None, typer.Option(
+        "--metric", help="show this metric (val_ and test_ values) instead of every test "
+                         "metric, e.g. accuracy")] = None,
 ) -> None:
     """Every run under DIR: name, date, epochs, best validation metric, test metrics, status."""
     from nntrain.cli.results_commands import runs_command
 
-    _guard(lambda: runs_command(folder, sort, csv, out))
+    _guard(lambda: runs_command(folder, sort, csv, columns, metric, out))
 
 
 @app.command()

@@ -6,20 +6,47 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from rich import box
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.markup import escape
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
+from nntrain.results.runs_table import Column, fitted_table, format_number, natural_width
 from nntrain.training.report import Reporter
 
 POLL_SECONDS = 0.25
 
 
-def format_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+class Unwrapped:
+    """A table printed as it is on a terminal (made to fit its width), and at its full width
+    into a file or a pipe, where no line may be wrapped and no cell cut."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if not console.is_terminal:
+            options = options.update_width(max(options.max_width,
+                                               natural_width(console, self.table)))
+        yield from console.render(self.table, options)
+
+
+class FittedTable:
+    """Columns chosen when printed: those that fit the terminal (by rank), else every one;
+    what is left out is named under the table."""
+
+    def __init__(self, title: str, columns: list[Column], note: str) -> None:
+        self.title, self.columns, self.note = title, columns, note
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width if console.is_terminal else None
+        table, left_out = fitted_table(console, self.title, self.columns, width, box.HEAVY_HEAD)
+        yield Unwrapped(table)
+        if left_out:
+            yield Text(f"not shown, for want of width: {', '.join(left_out)} ({self.note})",
+                       style="dim")
 
 
 class RichReporter(Reporter):
@@ -59,7 +86,7 @@ class RichReporter(Reporter):
         threading.Thread(target=poll, name="nntrain-progress", daemon=True).start()
 
     def epoch_end(self, row: dict[str, Any]) -> None:
-        parts = [f"{k} {format_value(v)}" for k, v in row.items() if k not in ("epoch",)]
+        parts = [f"{k} {format_number(v)}" for k, v in row.items() if k not in ("epoch",)]
         line = escape(f"epoch {row['epoch']}/{self.epochs}  " + "  ".join(parts))
         if self.progress is not None:
             self.progress.console.print(line, highlight=False)
@@ -76,24 +103,28 @@ class RichReporter(Reporter):
             self.progress = None
 
 
-def metrics_table(title: str, metrics: dict[str, Any]) -> Table:
+def metrics_table(title: str, metrics: dict[str, Any]) -> Unwrapped:
     table = Table(title=title, show_header=True, header_style="bold")
     table.add_column("metric")
-    table.add_column("value", justify="right")
+    table.add_column("value", justify="right", no_wrap=True)
     for key, value in metrics.items():
         if isinstance(value, (int, float)):
-            table.add_row(escape(str(key)), format_value(value))
-    return table
+            table.add_row(escape(str(key)), format_number(value))
+    return Unwrapped(table)
 
 
-def history_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title="training", header_style="bold")
-    if not rows:
-        return table
-    columns = list(rows[0])
-    for c in columns:
-        table.add_column(escape(str(c)), justify="right")
-    shown = rows if len(rows) <= 12 else rows[:5] + [dict.fromkeys(columns, "…")] + rows[-6:]
-    for row in shown:
-        table.add_row(*(escape(format_value(row.get(c, ""))) for c in columns))
-    return table
+def history_table(rows: list[dict[str, Any]]) -> FittedTable:
+    """Epochs by metric, the first 5 and last 6 of a long run. On a narrow terminal the
+    losses are kept first, then each metric with its validation twin, then lr and seconds."""
+    keys = list(rows[0]) if rows else []
+    shown = rows if len(rows) <= 12 else rows[:5] + [dict.fromkeys(keys, "…")] + rows[-6:]
+    order = ["epoch", "loss", "val_loss"]
+    for key in keys:
+        if not key.startswith("val_") and key not in ("lr", "seconds"):
+            order += [key, f"val_{key}"]
+    order = [k for k in dict.fromkeys(order + keys) if k in keys]
+    columns = []
+    for key in keys:
+        cells = [escape(format_number(row.get(key))) for row in shown]
+        columns.append(Column(key, escape(key), cells, rank=order.index(key)))
+    return FittedTable("training", columns, "metrics.csv has every column")

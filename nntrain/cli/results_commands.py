@@ -23,24 +23,37 @@ from nntrain.results.runs_table import format_number
 SHOWN_ROWS = 30  # of the weights table on screen (columns: as many as fit); --csv has all
 
 
-def runs_command(folder: Path, sort: str | None, csv_path: Path | None, console: Console) -> None:
-    from nntrain.results.runs_table import (PLAIN_COLUMNS, collect, runs_table, sort_records,
-                                            write_csv)
+def runs_command(folder: Path, sort: str | None, csv_path: Path | None, columns: str | None,
+                 metric: str | None, console: Console) -> None:
+    from nntrain.cli.progress import Unwrapped
+    from nntrain.results.runs_table import (PLAIN_COLUMNS, collect, runs_columns, runs_table,
+                                            sort_records, write_csv)
 
+    if columns is not None and metric is not None:
+        raise NntrainError("--columns names every column; --metric chooses the metric of the "
+                           "default ones: give one of them", path="--metric")
     records, unreadable = collect(folder)
     for reason in unreadable:
         console.print(f"[yellow]left out:[/yellow] {escape(reason)}", soft_wrap=True)
     if sort:
         records = sort_records(records, sort)
     extra = sort if sort and sort not in PLAIN_COLUMNS and sort != "monitor" else None
+    chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns is not None else None
     if not records:
-        console.print(f"no runs under {escape(str(folder))} (folders with config.yaml and status.json)")
+        console.print(f"no runs under {escape(str(folder))} (folders with config.yaml and "
+                      "status.json)", soft_wrap=True)
     else:
-        console.print(runs_table(records, f"{len(records)} run(s) under {escape(str(folder))}",
-                                 extra))
+        keys = runs_columns(records, chosen, metric, extra)
+        title = f"{len(records)} run(s) under {escape(str(folder))}"
+        width = console.width if console.is_terminal else None
+        table, left_out = runs_table(console, records, title, keys, width)
+        console.print(Unwrapped(table))
+        if left_out:
+            console.print(f"[dim]not shown, for want of width: {escape(', '.join(left_out))} "
+                          "(--columns chooses; --csv writes every column)[/dim]")
     if csv_path is not None:
         write_csv(records, csv_path)
-        console.print(f"[green]written[/green] {escape(str(csv_path))}")
+        console.print(f"[green]written[/green] {escape(str(csv_path))}", soft_wrap=True)
 
 
 def compare_command(paths: list[Path], plot: Path | None, metric: str | None,
