@@ -124,3 +124,75 @@ def test_a_glob_that_matches_nothing_fails_validate(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["validate", str(tmp_path / "c.yaml")])
     assert result.exit_code == 2
     assert "data.path" in result.output and "no file matches" in result.output
+
+
+CONFIG_MD_TFDS = """
+data:
+  source: tfds                     # a TensorFlow Datasets name, read from data_dir
+  name: mnist
+  data_dir: ~/tensorflow_datasets  # offline: a prepared copy; online: downloaded once
+  split: {train: "train[:90%]", validation: "train[90%:]", test: test}
+  preprocess: {rescale: 0.00392156862745098}
+model:
+  input_shape: [28, 28, 1]
+  layers:
+    - {type: Conv2D, filters: 4, kernel_size: 3, activation: relu}
+    - {type: MaxPooling2D, pool_size: 4}
+    - {type: Flatten}
+    - {type: Dense, units: 10, activation: softmax}
+compile:
+  optimizer: {type: Adam, learning_rate: 0.01}
+  loss: sparse_categorical_crossentropy
+  metrics: [accuracy]
+train: {batch_size: 32, epochs: 6}
+seed: 1
+"""
+
+
+def prepare_tiny_mnist(data_dir: Path, n: int = 300) -> None:
+    """A prepared copy of TFDS' mnist (same name, version, features) with a few examples of
+    learnable digits-by-brightness, built from memory: what an offline machine holds."""
+    import tensorflow_datasets as tfds
+
+    from nntrain.engine import tf
+
+    def split(count: int, seed: int) -> object:
+        rng = np.random.default_rng(seed)
+        labels = rng.integers(0, 10, count)
+        images = rng.integers(0, 30, (count, 28, 28, 1))
+        for i, c in enumerate(labels):
+            images[i, c * 2:c * 2 + 8] += 200
+        return tf.data.Dataset.from_tensor_slices(
+            {"image": images.astype("uint8"), "label": labels.astype("int64")})
+
+    tfds.dataset_builders.store_as_tfds_dataset(
+        name="mnist", version="3.0.1", data_dir=str(data_dir),
+        features=tfds.features.FeaturesDict({
+            "image": tfds.features.Image(shape=(28, 28, 1)),
+            "label": tfds.features.ClassLabel(num_classes=10)}),
+        split_datasets={"train": split(n, 0), "test": split(n // 3, 1)})
+
+
+def test_the_config_md_tfds_example_trains_offline_without_edits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    prepare_tiny_mnist(tmp_path / "tensorflow_datasets")
+    (tmp_path / "tfds.yaml").write_text(CONFIG_MD_TFDS)
+    result = CliRunner().invoke(app, ["fit", str(tmp_path / "tfds.yaml"), "--run-dir",
+                                      str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(tmp_path / "run" / "metrics.csv")
+    assert len(rows) == 6 and rows["val_accuracy"].iloc[-1] >= 0.8
+    evaluated = json.loads((tmp_path / "run" / "eval.json").read_text())
+    assert evaluated["accuracy"] >= 0.8  # the test split, 100 examples
+
+
+def test_a_tfds_dataset_that_is_not_there_says_how_to_get_it_offline(tmp_path: Path) -> None:
+    config = yaml.safe_load(CONFIG_MD_TFDS)
+    config["data"]["data_dir"] = str(tmp_path / "empty")
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    result = CliRunner().invoke(app, ["fit", str(tmp_path / "c.yaml"), "--run-dir",
+                                      str(tmp_path / "run")])
+    assert result.exit_code == 1, result.output
+    assert "tfds build mnist" in result.output and "not prepared" in result.output
+    assert "Traceback" not in result.output

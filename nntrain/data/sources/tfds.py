@@ -1,0 +1,164 @@
+"""TensorFlow Datasets by name, read from `data_dir` (prepared there once, downloaded when not),
+streamed split by split with TFDS split strings.
+
+Loading reads only the dataset's metadata (split sizes, feature shapes, class names); the
+examples are read by tf.data while training.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nntrain.config.data_schema import DataConfig
+from nntrain.data.records import Ranges, RecordField
+from nntrain.data.types import RawData, Split
+from nntrain.errors import config_error, runtime_error
+
+DEFAULT_DATA_DIR = "~/tensorflow_datasets"
+PROBE_HOST = "storage.googleapis.com"  # where TFDS keeps most datasets' files
+
+
+@dataclass(frozen=True, eq=False)
+class TfdsSplit:
+    builder: Any
+    split: str
+    count: int
+    shapes: dict[str, tuple[int, ...]]
+    labels: tuple[str, ...]
+    files: tuple[str, ...] = ()  # TFDS reads its own shards; nntrain does not hand them out
+
+    @property
+    def record_bytes(self) -> float:
+        return float(sum(int(np.prod(s)) * 4 for s in self.shapes.values()))
+
+    def whole(self, ranges: Ranges) -> bool:
+        return ranges == ((0, self.count),)
+
+    def local_count(self, ranges: Ranges, shard: tuple[int, int]) -> int:
+        return sum(b - a for a, b in ranges)
+
+    def is_label(self, key: str) -> bool:
+        return key in self.labels
+
+    def example_shape(self, key: str) -> tuple[int, ...]:
+        shape = self.shapes[key]
+        return shape if shape or key not in self.labels else (1,)
+
+    def records(self, ranges: Ranges, order_seed: Any, shard: tuple[int, int]) -> Any:
+        """The split's examples in TFDS' stored order, cut to `ranges`."""
+        from nntrain.engine import tf
+
+        ds = self.builder.as_dataset(split=self.split, shuffle_files=False)
+        if self.whole(ranges):
+            return ds
+        lo = tf.constant([a for a, _ in ranges], tf.int64)
+        hi = tf.constant([b for _, b in ranges], tf.int64)
+        return (ds.enumerate().filter(lambda n, _e: tf.reduce_any((n >= lo) & (n < hi)))
+                .map(lambda _n, e: e))
+
+    def parse(self, record: dict[str, Any]) -> dict[str, Any]:
+        from nntrain.engine import tf
+
+        return {k: tf.reshape(v, self.example_shape(k)) if k in self.labels else
+                tf.cast(v, tf.float32) for k, v in record.items() if k in self.shapes}
+
+
+def _builder(cfg: DataConfig) -> Any:
+    """The prepared dataset in data_dir, prepared (downloaded) first when it is not there."""
+    import tensorflow_datasets as tfds
+
+    data_dir = str(Path(cfg.data_dir or DEFAULT_DATA_DIR).expanduser())
+    try:
+        builder = tfds.builder(cfg.name, data_dir=data_dir)
+    except (tfds.core.registered.DatasetNotFoundError, ValueError) as exc:
+        raise config_error(f"no TensorFlow Datasets dataset '{cfg.name}' in {data_dir} or in "
+                           f"the TFDS catalog ({str(exc).splitlines()[0][:200]})",
+                           "data.name") from None
+    if not builder.is_prepared():
+        hint = (f"on a machine online run `tfds build {cfg.name} --data_dir {data_dir}` (or "
+                "nntrain fit of this config) and copy that folder here")
+        where = f"TensorFlow Datasets '{cfg.name}' is not prepared in {data_dir}"
+        if not _online():
+            raise runtime_error(f"{where}, and this machine cannot reach the internet to "
+                                "download it", hint)
+        try:
+            builder.download_and_prepare()
+        except Exception as exc:  # TFDS raises whatever its downloader met
+            raise runtime_error(f"{where} and could not be downloaded ({type(exc).__name__}: "
+                                f"{str(exc).splitlines()[0][:200]})", hint) from None
+    return builder
+
+
+def _online() -> bool:
+    """Whether a download can start: TFDS retries for minutes before it gives up offline."""
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY")):
+        return True
+    try:
+        socket.create_connection((PROBE_HOST, 443), timeout=5).close()
+        return True
+    except OSError:
+        return False
+
+
+def _roles(cfg: DataConfig, info: Any) -> tuple[list[str], str]:
+    """(input features, label feature): the config's, else the dataset's supervised keys."""
+    names = list(info.features.keys())
+    keys = info.supervised_keys or ((None, "label") if "label" in names else None)
+    target = cfg.target if isinstance(cfg.target, str) else keys[1] if keys else None
+    if target not in names:
+        raise config_error(f"give `target`: one of the features {', '.join(names)}"
+                           if target is None else f"target '{target}' is not a feature of "
+                           f"{cfg.name} ({', '.join(names)})", "data.target")
+    inputs = list(cfg.features) if isinstance(cfg.features, list) else (
+        [keys[0]] if keys and keys[0] else [n for n in names if n != target])
+    unknown = [n for n in inputs if n not in names]
+    if unknown:
+        raise config_error(f"'{unknown[0]}' is not a feature of {cfg.name} "
+                           f"({', '.join(names)})", "data.features")
+    return inputs, target
+
+
+def _split(builder: Any, split: str, inputs: list[str], target: str, field: str) -> Split:
+    info = builder.info
+    try:
+        count = int(info.splits[split].num_examples)
+    except (KeyError, ValueError, AssertionError) as exc:
+        raise config_error(f"'{split}' is not a split of {info.name} (splits: "
+                           f"{', '.join(info.splits)}; {str(exc).splitlines()[0][:120]})",
+                           field) from None
+    shapes = {k: tuple(info.features[k].shape) for k in inputs + [target]}
+    for k in inputs:
+        if any(d is None for d in shapes[k]) or info.features[k].dtype.name == "string":
+            raise config_error(f"feature '{k}' of {info.name} has no fixed numeric shape "
+                               f"({shapes[k]}); nntrain reads fixed-shape tensors from TFDS",
+                               "data.features")
+    stream = TfdsSplit(builder, split, count, shapes, (target,))
+    whole = ((0, count),)
+    x: Any = ({k: RecordField(stream, k, whole) for k in inputs} if len(inputs) > 1
+              else RecordField(stream, inputs[0], whole))
+    return Split(x, RecordField(stream, target, whole))
+
+
+def load(cfg: DataConfig) -> RawData:
+    builder = _builder(cfg)
+    info = builder.info
+    inputs, target = _roles(cfg, info)
+    names = cfg.split
+    test = names.test if names and names.test else ("test" if "test" in info.splits and
+                                                    cfg.test_split is None else None)
+    train = _split(builder, names.train if names else "train", inputs, target, "data.split.train")
+    validation = (_split(builder, names.validation, inputs, target, "data.split.validation")
+                  if names and names.validation else None)
+    meta: dict[str, Any] = {"source": f"tfds {cfg.name} ({info.version})",
+                            "feature_names": inputs}
+    label = info.features[target]
+    if getattr(label, "names", None):
+        meta["class_names"] = list(label.names)
+    return RawData(train, validation, _split(builder, test, inputs, target, "data.split.test")
+                   if test else None, meta)
