@@ -5,6 +5,7 @@ current folder, or to standard output with `--output -`."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -138,3 +139,15 @@ def test_predictions_go_to_the_current_folder_or_standard_output(
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "class,prob_1" and [r.split(",")[0] for r in lines[1:]] == list("0110")
+
+
+def test_an_output_that_is_no_regular_file_is_refused(xor_run: Path, tmp_path: Path) -> None:
+    """The CSV is renamed over its target: over a device or a pipe (/dev/null) that would
+    replace the device itself."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    result = _nntrain("predict", xor_run, "--input", REPO / "datasets/gates/xor.csv",
+                      "--output", pipe)
+    assert result.exit_code == 2 and "--output" in result.output, result.output
+    assert "not a regular file" in result.output and "--output -" in result.output
+    assert not pipe.is_file()

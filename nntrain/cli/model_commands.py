@@ -53,6 +53,10 @@ def predict_command(target: Path, input_path: Path, output: Path | None, layer: 
     if output is not None and output.resolve() == input_path.resolve():
         raise NntrainError(f"--output is the --input file {input_path}; predict would overwrite "
                            "it", path="--output", hint="name another file")
+    if output is not None and output.exists() and not output.is_file() and str(output) != "-":
+        # the CSV is written beside and renamed over it: that would replace /dev/null itself
+        raise NntrainError(f"{output} is not a regular file", path="--output",
+                           hint="--output - writes to standard output")
     check_target(target)
     from nntrain.workflows.predict import STDOUT, check_predict, run_predict
 
