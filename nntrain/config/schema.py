@@ -150,6 +150,9 @@ class TrainConfig(Strict):
     shuffle: bool = True
     class_weight: dict[int, float] | None = None
     steps_per_epoch: int | None = Field(None, ge=1)
+    deterministic: bool = Field(
+        False, description="TensorFlow's op determinism: bit-for-bit the same run from the same "
+                           "seed and data, at some cost in speed")
 
 
 def _true_means_defaults(value: Any) -> Any:

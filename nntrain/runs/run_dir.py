@@ -192,6 +192,12 @@ class RunDir:
         except (OSError, ValueError):
             return {}
 
+    def provenance(self) -> list[dict[str, Any]]:
+        """What status.json records of each process that trained the run: the fit, then one
+        entry per resume (see nntrain.runs.provenance)."""
+        recorded = self.read_status().get("provenance")
+        return recorded if isinstance(recorded, list) else []
+
     def read_config(self, allow_unsafe: bool = False) -> Config:
         data, smap = read_yaml_file(self.config_yaml)
         return validate_data(data, smap, allow_unsafe=allow_unsafe)

@@ -88,6 +88,8 @@ class FitRun:
         folder = check_output(where, "--run-dir" if self.resume or self.requested_dir
                               else "output.dir")
         keras.utils.set_random_seed(self.seed)
+        if self.config.train.deterministic:  # before any op runs: bit-for-bit from the seed
+            tf.config.experimental.enable_op_determinism()
         self.device = setup_device(self.config.device)
         self.reporter.note(self.device.describe(self.config.train.batch_size))
         folds = prepare(self.config.data, self.seed)
@@ -139,6 +141,9 @@ class FitRun:
         must still save whenever the chief does (every worker takes part in saving under
         MultiWorkerMirroredStrategy), so each writes the same files to a scratch directory of
         its own (a copy of the run when resuming, for the backup), removed when it exits."""
+        from nntrain.runs.provenance import provenance
+
+        started = provenance(self.config, self.device, self.seed)  # before anything is written
         if self.device.is_chief:
             run = self.resume or RunDir.create(self.config, self.requested_dir)
         else:
@@ -155,7 +160,8 @@ class FitRun:
             run.write_config(self.config)
         remove_leftovers(run.root)
         run.set_status(STATUS_RUNNING, name=self.config.name, epochs=self.config.train.epochs,
-                       pid=os.getpid(), host=socket.gethostname())
+                       pid=os.getpid(), host=socket.gethostname(),
+                       provenance=run.provenance() + [started])
         self.reporter.note(
             f"run directory: {run.root}" if self.device.is_chief else
             f"{self.device.role}: the chief writes the run directory (scratch here: {run.root})")
