@@ -104,6 +104,11 @@ def file_shard(split: Split, workers: tuple[int, int]) -> tuple[int, int]:
         else (0, 1)
 
 
+def shard_files(split: Split, shard: tuple[int, int]) -> tuple[str, ...]:
+    """The files of the split's stream this worker reads."""
+    return fields_of((split.x, split.y))[0].stream.files[shard[0]::shard[1]]
+
+
 def cache_choice(policy: str, split: Split, folder: Path | None) -> str | None:
     """Where decoded examples of a streamed split are kept between passes: '' (memory), a file
     path (disk) or None. auto: memory when they take less than CACHE_SHARE of what is free."""

@@ -22,7 +22,8 @@ from typing import Any
 
 from nntrain.config.load import LoadedConfig
 from nntrain.data import Fold, prepare
-from nntrain.data.pipeline import cache_choice, file_shard, to_dataset, training_stream
+from nntrain.data.pipeline import (cache_choice, file_shard, shard_files, to_dataset,
+                                   training_stream)
 from nntrain.data.records import label_sample
 from nntrain.device.setup import DeviceSetup, setup_device
 from nntrain.engine import keras, tf
@@ -245,8 +246,9 @@ class FitRun:
                                f"(data.cache: {self.config.data.cache})")
         shard = file_shard(fold.train, self.device.shard)
         if shard[1] > 1:
-            self.reporter.note(f"{self.device.role}: reads files {shard[0] + 1}, "
-                               f"{shard[0] + 1 + shard[1]}, ... of the training source")
+            files = shard_files(fold.train, shard)
+            self.reporter.note(f"{self.device.role}: reads {len(files)} training file(s): "
+                               f"{', '.join(Path(f).name for f in files)}")
         return training_stream(fold.train, t.batch_size, t.shuffle, self.seed, first_step,
                                cache, shard)
 

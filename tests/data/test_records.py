@@ -196,3 +196,50 @@ def test_a_tfds_dataset_that_is_not_there_says_how_to_get_it_offline(tmp_path: P
     assert result.exit_code == 1, result.output
     assert "tfds build mnist" in result.output and "not prepared" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("cache", ["none", "disk"])
+def test_sigkill_on_a_tfrecord_source_then_resume_matches_uninterrupted(tmp_path: Path,
+                                                                        cache: str) -> None:
+    write_shards(tmp_path / "data", n=120)
+    config = yaml.safe_load(CONFIG_MD_TFRECORD)
+    config["data"]["cache"] = cache
+    config["train"]["epochs"] = 24
+    config["callbacks"] = {"checkpoint": {"monitor": "val_loss", "every_seconds": 0}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    reference = start_cli("fit", "c.yaml", "--run-dir", "reference", cwd=tmp_path)
+    out, err = reference.communicate(timeout=300)
+    assert reference.returncode == 0, out + err
+    proc = start_cli("fit", "c.yaml", "--run-dir", "run", cwd=tmp_path)
+    run = tmp_path / "run"
+    wait_for(lambda: metrics_rows(run) >= 6, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.1)
+    resumed = start_cli("fit", "--resume", "run", cwd=tmp_path)
+    out, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, out + err
+    assert same_metrics(run, tmp_path / "reference") <= 1e-5
+    assert same_weights(run / "model.keras", tmp_path / "reference" / "model.keras") <= 1e-5
+    assert not (run / "cache").exists()  # a disk cache lives only while training
+
+
+def test_two_workers_on_four_tfrecord_files_read_two_files_each(tmp_path: Path) -> None:
+    from tests.device.test_devices import fit_two_workers
+
+    write_shards(tmp_path / "data", n=120)
+    config = yaml.safe_load(CONFIG_MD_TFRECORD)
+    config["data"].pop("validation_split")
+    config["data"]["validation_path"] = "data/train-00000-of-00004.tfrecord"
+    config["name"] = "shards"
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    procs = fit_two_workers(tmp_path / "c.yaml", tmp_path, "train.epochs=2")
+    shares = []
+    for p, out, err in procs:
+        assert p.returncode == 0, out + err
+        line = next(ln for ln in out.splitlines() if "training file(s):" in ln)
+        shares.append(set(line.split("training file(s):")[1].replace(",", " ").split()))
+    assert [len(s) for s in shares] == [2, 2]
+    assert shares[0] | shares[1] == {f"train-{i:05d}-of-00004.tfrecord" for i in range(4)}
+    runs = list((tmp_path / "runs" / "shards").iterdir())
+    assert len((runs[0] / "metrics.csv").read_text().splitlines()) == 1 + 2
