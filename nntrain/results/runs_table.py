@@ -12,6 +12,7 @@ from typing import Any
 from rich.markup import escape
 from rich import box
 from rich.box import Box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -136,8 +137,8 @@ def _table(title: str, columns: list[Column], style: Box, narrow: bool) -> Table
     table = Table(title=title, header_style="bold", box=style, pad_edge=style != box.SIMPLE_HEAD,
                   collapse_padding=style == box.SIMPLE_HEAD)
     for c in columns:
-        widest = max(Text.from_markup(line).cell_len for cell in c.cells for line in
-                     cell.split("\n")) if c.cells else 0
+        widest = max((cell_len(line) for cell in c.cells
+                      for line in Text.from_markup(cell).plain.split("\n")), default=0)
         table.add_column(header_lines(c.header, max(widest, 4)) if narrow else c.header,
                          justify=c.justify, no_wrap=True)  # type: ignore[arg-type]
     for row in zip(*(c.cells for c in columns)):
@@ -220,8 +221,8 @@ def runs_table(console: Console, records: list[dict[str, Any]], title: str,
     run_width = max(20, width // 3) if width is not None else 1_000_000
     cells = {
         "run": [escape(break_text(r["run"], run_width, "/_")) + (
-            "" if r["name"] in Path(r["run"]).parts else f"\n[dim]{escape(str(r['name']))}[/]")
-            for r in records],
+            "" if r["name"] in Path(r["run"]).parts else
+            f"\n[dim]{escape(break_text(str(r['name']), run_width))}[/]") for r in records],
         "date": [short_date(r["started"]) for r in records],
         "epochs": [format_number(r["epochs"]) + (f"/{r['planned_epochs']}" if r["planned_epochs"]
                                                  else "") for r in records],
