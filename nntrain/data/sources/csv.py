@@ -11,6 +11,7 @@ import pandas as pd
 from nntrain.config.data_schema import DataConfig
 from nntrain.config.suggest import did_you_mean
 from nntrain.data.sources import check_fits_in_memory, regular_file
+from nntrain.data.sources.csv_stream import stream_split, streams
 from nntrain.data.types import RawData, Split
 from nntrain.errors import config_error, runtime_error
 
@@ -40,7 +41,7 @@ def _columns(frame: pd.DataFrame, names: list[str], field: str) -> None:
 
 
 def _lines(bad: pd.DataFrame) -> str:
-    rows = (np.flatnonzero(bad.any(axis=1).to_numpy()) + 2).tolist()  # +2: header, 1-based
+    rows = (bad.index[bad.any(axis=1).to_numpy()] + 2).tolist()  # +2: header, 1-based
     return ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
 
 
@@ -52,7 +53,8 @@ def report_missing(frame: pd.DataFrame, path: str | Path) -> None:
         raise runtime_error(f"{path}: missing values in column(s) {', '.join(cols)} "
                             f"at line(s) {_lines(missing)}", "fill or drop those rows")
     numbers = frame.select_dtypes("number")
-    infinite = pd.DataFrame(np.isinf(numbers.to_numpy(dtype="float64")), columns=numbers.columns)
+    infinite = pd.DataFrame(np.isinf(numbers.to_numpy(dtype="float64")), columns=numbers.columns,
+                            index=numbers.index)
     if infinite.any(axis=None):
         cols = [str(c) for c in numbers.columns[infinite.any().to_numpy()]]
         raise config_error(f"{path}: infinite values in column(s) {', '.join(cols)} at "
@@ -86,17 +88,22 @@ def _flat(columns: list[str] | dict[str, list[str]]) -> list[str]:
             for c in cols]
 
 
-def _check_text_features(frame: pd.DataFrame, features: Any, path: str | Path) -> None:
-    """A text column can only be an input of its own (it becomes a string tensor)."""
+def _check_text_features(frame: pd.DataFrame, features: Any, path: str | Path,
+                         alone: bool = True) -> None:
+    """A text column can only be an input of its own (it becomes a string tensor), and only
+    when the file is read into memory (`alone` False: a streamed file)."""
     for cols in (list(features.values()) if isinstance(features, dict) else [features]):
         for col in cols:
-            if not pd.api.types.is_numeric_dtype(frame[col]) and len(cols) > 1:
+            if not pd.api.types.is_numeric_dtype(frame[col]) and (len(cols) > 1 or not alone):
                 numbers = pd.to_numeric(frame[col], errors="coerce")
                 row = int(np.flatnonzero(numbers.isna().to_numpy())[0])
                 raise config_error(f"{path}: feature column '{col}' is not numeric (line "
-                                   f"{row + 2}: {frame[col].iloc[row]!r})", "data.features",
+                                   f"{frame.index[row] + 2}: {frame[col].iloc[row]!r})",
+                                   "data.features",
                                    "a text column must be an input of its own (features: "
-                                   "[that_column], or one entry of a features mapping)")
+                                   "[that_column], or one entry of a features mapping)"
+                                   if alone else "a streamed CSV reads numbers; for text "
+                                   "columns set data.cache: memory (read whole)")
 
 
 def _x_of(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
@@ -159,9 +166,52 @@ def frame_to_arrays(frame: pd.DataFrame, cfg: DataConfig, path: str | Path,
     return Split(x, y), info
 
 
+def _layout(cfg: DataConfig, header: list[str]) -> tuple[dict[str, Any], Any]:
+    """The record fields of a streamed CSV and the feature layout predict needs."""
+    targets = _targets(cfg)
+    features = cfg.features or [c for c in header if c not in _flat(targets)]
+    _columns(pd.DataFrame(columns=header), _flat(targets), "data.target")
+    _columns(pd.DataFrame(columns=header), _flat(features), "data.features")
+
+    def keyed(prefix: str, cols: Any) -> dict[str, tuple[str, ...]]:
+        if isinstance(cols, dict):
+            return {f"{prefix}:{k}": tuple(v) for k, v in cols.items()}
+        return {prefix: tuple(cols)} if cols else {}
+
+    return {"inputs": keyed("x", features), "labels": keyed("y", targets)}, features
+
+
+def _load_stream(cfg: DataConfig) -> RawData:
+    """Large files (or data.cache none / disk): checked in one chunked pass, then streamed."""
+    from nntrain.config.data_files import csv_header
+
+    layout, features = _layout(cfg, csv_header(cfg.path or "") or [])
+
+    def check(chunk: pd.DataFrame, path: str) -> None:
+        report_missing(chunk, path)
+        _check_text_features(chunk, {k: list(v) for k, v in layout["inputs"].items()}, path,
+                             alone=False)
+
+    splits, known = {}, None
+    for key in ("path", "validation_path", "test_path"):
+        path = getattr(cfg, key)
+        if path:
+            splits[key], known = stream_split(cfg, path, f"data.{key}", layout,
+                                              lambda c, p=path: check(c, p), known)
+    info: dict[str, Any] = {"source": f"csv {cfg.path} (streamed)", "feature_names": features}
+    by_column = {cols[0]: k.partition(":")[2] for k, cols in layout["labels"].items()}
+    class_names = {by_column[c]: v for c, v in (known or {}).items() if c in by_column}
+    info["class_names_by_output"] = class_names
+    if class_names:
+        info["class_names"] = class_names.get("", class_names)
+    return RawData(splits["path"], splits.get("validation_path"), splits.get("test_path"), info)
+
+
 def load(cfg: DataConfig) -> RawData:
     if not cfg.path:
         raise config_error("the csv source needs `path`", "data.path")
+    if streams(cfg):
+        return _load_stream(cfg)
     train, info = frame_to_arrays(read_table(cfg.path), cfg, cfg.path,
                                   {"source": f"csv {cfg.path}"})
     extra: dict[str, Split] = {}
