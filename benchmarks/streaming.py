@@ -1,8 +1,10 @@
-"""Data bigger than memory: peak RSS and epoch time of `nntrain fit` on an image folder against
-the plain streaming Keras script (image_dataset_from_directory → model.fit), side by side.
+"""Data bigger than memory: peak RSS and epoch time of `nntrain fit` on an image folder and on a
+large CSV against the plain streaming Keras scripts (image_dataset_from_directory /
+make_csv_dataset → model.fit), side by side.
 
     python benchmarks/streaming.py                 # 12,000 JPEGs, 160×160 RGB, 3 classes
     python benchmarks/streaming.py --images 3000   # a quicker look
+    python benchmarks/streaming.py --csv-gb 1.5    # a 1.5 GB CSV (20 numbers + a text label)
 
 Both sides train the same 5-layer CNN for the same epochs, each in its own process under
 /usr/bin/time -v (peak RSS); the epoch time is the median of epochs 2..N (epoch 1 traces).
@@ -51,6 +53,83 @@ start = time.perf_counter()
 model.fit(ds, epochs=epochs, verbose=0, callbacks=[T()])
 print(json.dumps([b - a for a, b in zip([start] + times, times)]))
 """
+
+
+PLAIN_CSV = """
+import json, sys, time
+import os; os.environ["TF_USE_LEGACY_KERAS"] = "1"
+import tensorflow as tf
+keras = tf.keras
+path, epochs, batch, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+names = tf.constant(["no", "yes"])
+ds = tf.data.experimental.make_csv_dataset(path, batch, label_name="label", num_epochs=None,
+                                           shuffle=True, shuffle_seed=1)
+ds = ds.map(lambda f, y: (tf.stack(list(f.values()), axis=1),
+                          tf.argmax(tf.cast(tf.equal(y[:, None], names), tf.int64), axis=1)))
+model = keras.Sequential([keras.Input(({columns},)), keras.layers.Dense(64, activation="relu"),
+                          keras.layers.Dense(2, activation="softmax")])
+model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+times = []
+class T(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        times.append(time.perf_counter())
+start = time.perf_counter()
+model.fit(ds.prefetch(tf.data.AUTOTUNE), epochs=epochs, steps_per_epoch=steps, verbose=0,
+          callbacks=[T()])
+print(json.dumps([b - a for a, b in zip([start] + times, times)]))
+"""
+CSV_COLUMNS = 20
+
+
+def make_csv(path: Path, gigabytes: float) -> int:
+    """Rows of CSV_COLUMNS rounded normals and a text label until the file has that size."""
+    rng = np.random.default_rng(0)
+    rows = 0
+    with open(path, "w") as fh:
+        fh.write(",".join(f"f{i}" for i in range(CSV_COLUMNS)) + ",label\n")
+        while fh.tell() < gigabytes * 1e9:
+            x = rng.normal(size=(100_000, CSV_COLUMNS))
+            label = np.where(x[:, 0] + x[:, 1] > 0, "yes", "no")
+            lines = [",".join(f"{v:.5f}" for v in row) + f",{y}" for row, y in zip(x, label)]
+            fh.write("\n".join(lines) + "\n")
+            rows += len(lines)
+    return rows
+
+
+def nntrain_csv(path: Path, work: Path, epochs: int, batch: int) -> tuple[list[float], float]:
+    config = {"name": "csv", "seed": 1,
+              "data": {"source": "csv", "path": str(path), "target": "label"},
+              "model": {"input_shape": [CSV_COLUMNS], "layers": [
+                  {"type": "Dense", "units": 64, "activation": "relu"},
+                  {"type": "Dense", "units": 2, "activation": "softmax"}]},
+              "compile": {"optimizer": "adam", "loss": "sparse_categorical_crossentropy",
+                          "metrics": ["accuracy"]},
+              "train": {"batch_size": batch, "epochs": epochs}}
+    cfg = work / "csv.yaml"
+    cfg.write_text(yaml.safe_dump(config))
+    _, peak = timed([sys.executable, "-m", "nntrain", "fit", str(cfg), "--run-dir",
+                     str(work / "csv_run")])
+    seconds = [float(line.split(",")[-1]) for line in
+               (work / "csv_run" / "metrics.csv").read_text().splitlines()[1:]]
+    return seconds, peak
+
+
+def plain_csv(path: Path, work: Path, epochs: int, batch: int, rows: int
+              ) -> tuple[list[float], float]:
+    script = work / "plain_csv.py"
+    script.write_text(PLAIN_CSV.format(columns=CSV_COLUMNS))
+    out, peak = timed([sys.executable, str(script), str(path), str(epochs), str(batch),
+                       str(-(-rows // batch))])
+    return json.loads(out.strip().splitlines()[-1]), peak
+
+
+def report(name: str, ours: list[float], our_peak: float, theirs: list[float],
+           their_peak: float) -> None:
+    ours_s, theirs_s = float(np.median(ours[1:] or ours)), float(np.median(theirs[1:] or theirs))
+    print(f"{name}\n| | peak RSS | epoch time (median of epochs 2..N) |\n|---|---|---|")
+    print(f"| nntrain fit | {our_peak:.2f} GB | {ours_s:.1f} s |")
+    print(f"| plain Keras streaming script | {their_peak:.2f} GB | {theirs_s:.1f} s |")
+    print(f"| ratio | {our_peak / their_peak:.2f} | {ours_s / theirs_s:.2f} |")
 
 
 def make_images(folder: Path, count: int) -> int:
@@ -107,7 +186,19 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=12_000)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--csv-gb", type=float, default=0.0,
+                        help="benchmark a CSV of this size instead of the image folder")
     args = parser.parse_args()
+    if args.csv_gb:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            rows = make_csv(work / "big.csv", args.csv_gb)
+            print(f"CSV: {rows:,} rows × {CSV_COLUMNS + 1} columns, "
+                  f"{(work / 'big.csv').stat().st_size / 1e9:.2f} GB")
+            batch = max(args.batch, 1024)
+            report("csv", *nntrain_csv(work / "big.csv", work, args.epochs, batch),
+                   *plain_csv(work / "big.csv", work, args.epochs, batch, rows))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         on_disk = make_images(work / "images", args.images)
@@ -116,11 +207,7 @@ def main() -> None:
               f"{decoded / 1e9:.2f} GB decoded as float32")
         ours, our_peak = nntrain_epochs(work / "images", work, args.epochs, args.batch)
         theirs, their_peak = plain_epochs(work / "images", work, args.epochs, args.batch)
-    ours_s, theirs_s = float(np.median(ours[1:] or ours)), float(np.median(theirs[1:] or theirs))
-    print("| | peak RSS | epoch time (median of epochs 2..N) |\n|---|---|---|")
-    print(f"| nntrain fit | {our_peak:.2f} GB | {ours_s:.1f} s |")
-    print(f"| plain Keras streaming script | {their_peak:.2f} GB | {theirs_s:.1f} s |")
-    print(f"| ratio | {our_peak / their_peak:.2f} | {ours_s / theirs_s:.2f} |")
+    report("image folder", ours, our_peak, theirs, their_peak)
 
 
 if __name__ == "__main__":

@@ -84,20 +84,23 @@ def shape_after(shape: tuple[int, ...], ops: tuple[tuple[str, Any], ...]) -> tup
     return shape
 
 
-def apply_ops(value: Any, ops: tuple[tuple[str, Any], ...]) -> Any:
-    """The preprocessing steps on one decoded example, in tf.data's map."""
+def apply_ops(value: Any, ops: tuple[tuple[str, Any], ...], batched: bool = False) -> Any:
+    """The preprocessing steps on one decoded example (or a batch of them), in tf.data's map."""
     from nntrain.engine import tf
 
+    lead = (-1,) if batched else ()
     for op, arg in ops:
         if op == "rescale":
             value = value * np.float32(arg)
-        elif op in ("reshape", "flatten"):
-            value = tf.reshape(value, (-1,) if op == "flatten" else tuple(arg))
+        elif op == "reshape":
+            value = tf.reshape(value, (*lead, *arg))
+        elif op == "flatten":
+            value = tf.reshape(value, (tf.shape(value)[0], -1) if batched else (-1,))
         elif op == "normalize":
             value = (value - np.asarray(arg["mean"], "float32")) / np.asarray(arg["std"],
                                                                             "float32")
         elif op == "one_hot":
-            value = tf.one_hot(tf.reshape(tf.cast(value, tf.int64), ()), int(arg))
+            value = tf.one_hot(tf.reshape(tf.cast(value, tf.int64), lead), int(arg))
     return value
 
 

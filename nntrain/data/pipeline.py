@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 
 from nntrain.data.files import is_files
-from nntrain.data.records import examples, fields_of, is_streamed, shuffle_buffer
+from nntrain.data.records import batches, fields_of, is_streamed, shuffle_buffer
 from nntrain.data.sources import available_memory
 from nntrain.data.types import Split
 
 CACHE_SHARE = 0.25  # of the memory free, that `cache: auto` may fill with decoded examples
 CACHE_LIMIT = 4 * 2**30
+PARSE_BATCH = 256  # records parsed at a time where examples are then taken one by one
 
 
 def _slices(structure: Any) -> Any:
@@ -54,7 +55,7 @@ def _examples(structure: Any, shard: tuple[int, int] = (0, 1)) -> Any:
     from nntrain.engine import tf
 
     if fields_of(structure):
-        return examples(structure, None, shard)
+        return batches(structure, PARSE_BATCH, None, shard).unbatch()
     ds = tf.data.Dataset.from_tensor_slices(_slices(structure))
     decode = _decoder(structure, batched=False)
     return ds if decode is None else ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE,
@@ -68,10 +69,12 @@ def to_dataset(split: Split, batch_size: int, *, with_labels: bool = True,
     from nntrain.engine import tf
 
     structure = (split.x, split.y) if with_labels and split.y is not None else split.x
-    ds = _examples(structure, shard)
-    if cache and not _streamed(structure):
-        ds = ds.cache()
-    return _shard_policy(ds.batch(batch_size).prefetch(tf.data.AUTOTUNE), structure, shard)
+    if fields_of(structure):
+        ds = batches(structure, batch_size, None, shard)
+    else:
+        ds = _examples(structure, shard)
+        ds = (ds.cache() if cache and not _streamed(structure) else ds).batch(batch_size)
+    return _shard_policy(ds.prefetch(tf.data.AUTOTUNE), structure, shard)
 
 
 def _streamed(structure: Any) -> bool:
@@ -148,12 +151,10 @@ def training_stream(split: Split, batch_size: int, shuffle: bool, seed: int, fir
 
     def one_pass(p: Any) -> Any:
         pass_seed = tf.constant(seed, tf.int64) * 1_000_003 + p
-        if base is not None:
-            ds = base.shuffle(buffer, seed=pass_seed) if shuffle else base
-        else:
-            ds = examples(structure, tf.stack([tf.constant(seed, tf.int64), p]) if shuffle
-                          else None, shard, pass_seed if shuffle else None)
-        return ds.batch(batch_size)
+        if base is None:
+            return batches(structure, batch_size, tf.stack([tf.constant(seed, tf.int64), p])
+                           if shuffle else None, shard, pass_seed if shuffle else None)
+        return (base.shuffle(buffer, seed=pass_seed) if shuffle else base).batch(batch_size)
 
     first_pass, skip = divmod(first_step, -(-n // batch_size))
     return _shard_policy(tf.data.Dataset.counter(first_pass).flat_map(one_pass).skip(skip)

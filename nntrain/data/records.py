@@ -23,7 +23,7 @@ SHUFFLE_BYTES = 256 * 2**20  # what a shuffle buffer may hold
 
 class RecordStream(Protocol):
     """How a record source is read: `records` gives the raw records of some index ranges (in
-    file order, or in a file order drawn from `order_seed`), `parse` one record's features."""
+    file order, or in a file order drawn from `order_seed`), `parse` a batch of them."""
 
     count: int
     files: tuple[str, ...]
@@ -82,12 +82,12 @@ class RecordField:
         return replace(self, ops=(*self.ops, (op, arg)))
 
     def value(self, features: dict[str, Any]) -> Any:
-        return apply_ops(features[self.key], self.ops)
+        """This field of a parsed batch, preprocessed."""
+        return apply_ops(features[self.key], self.ops, batched=True)
 
     def batches(self) -> Any:
         """This field's values over the whole split, as NumPy batches (one streamed pass)."""
-        ds = examples(self, None, (0, 1))
-        return ds.batch(256).as_numpy_iterator()
+        return batches(self, 256, None, (0, 1)).as_numpy_iterator()
 
     def sample(self, n: int = SAMPLE) -> np.ndarray:
         """The first n values: label and shape checks look at these, not at every record."""
@@ -136,10 +136,11 @@ def fields_of(structure: Any) -> list[RecordField]:
     return found
 
 
-def examples(structure: Any, order_seed: Any, shard: tuple[int, int],
-             shuffle_seed: Any = None) -> Any:
-    """The split's examples as tf.data elements shaped like `structure` (records shuffled in a
-    buffer before they are decoded when `shuffle_seed` is given)."""
+def batches(structure: Any, size: int, order_seed: Any, shard: tuple[int, int],
+            shuffle_seed: Any = None) -> Any:
+    """The split's examples as tf.data batches shaped like `structure`: records shuffled in a
+    buffer while still encoded (when `shuffle_seed` is given), batched, then parsed and decoded
+    a batch at a time (vectorized, as tf.data's own CSV and Example readers work)."""
     from nntrain.engine import tf
 
     first = fields_of(structure)[0]
@@ -148,11 +149,11 @@ def examples(structure: Any, order_seed: Any, shard: tuple[int, int],
     if shuffle_seed is not None:
         ds = ds.shuffle(shuffle_buffer(stream.record_bytes, len(first)), seed=shuffle_seed)
 
-    def parse(record: Any) -> Any:
-        features = stream.parse(record)
+    def parse(records: Any) -> Any:
+        features = stream.parse(records)
         return tf.nest.map_structure(lambda leaf: leaf.value(features), structure)
 
-    return ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.batch(size).map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def shuffle_buffer(bytes_per_example: float, n: int) -> int:

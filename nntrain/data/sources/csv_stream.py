@@ -69,8 +69,8 @@ class CsvLines:
         return (ds.enumerate().filter(lambda n, _r: tf.reduce_any((n >= lo) & (n < hi)))
                 .map(lambda _n, r: r))
 
-    def parse(self, line: Any) -> dict[str, Any]:
-        """One line → each field's columns as a vector; text labels → their class index."""
+    def parse(self, lines: Any) -> dict[str, Any]:
+        """A batch of lines → each field's columns side by side; text labels → class index."""
         from nntrain.engine import tf
 
         used = sorted({self.columns.index(c) for cols in (self.inputs | self.labels).values()
@@ -79,15 +79,15 @@ class CsvLines:
         defaults = [tf.constant("", tf.string) if self.columns[i] in text else
                     tf.constant(0.0, tf.float64) for i in used]
         values = dict(zip((self.columns[i] for i in used),
-                          tf.io.decode_csv(line, defaults, select_cols=used)))
+                          tf.io.decode_csv(lines, defaults, select_cols=used)))
         for c in text:
-            values[c] = tf.argmax(tf.cast(tf.equal(tf.constant(self.class_names[c]), values[c]),
-                                          tf.int64), output_type=tf.int64)
-        out = {k: tf.cast(tf.stack([values[c] for c in cols]), tf.float32)
+            match = tf.equal(values[c][:, None], tf.constant(self.class_names[c]))
+            values[c] = tf.argmax(tf.cast(match, tf.int64), axis=1, output_type=tf.int64)
+        out = {k: tf.cast(tf.stack([values[c] for c in cols], axis=1), tf.float32)
                for k, cols in self.inputs.items()}
         for k, cols in self.labels.items():
             whole = k in self.int_labels or cols[0] in text
-            out[k] = tf.cast(tf.stack([values[c] for c in cols]),
+            out[k] = tf.cast(tf.stack([values[c] for c in cols], axis=1),
                              tf.int64 if whole else tf.float32)
         return out
 

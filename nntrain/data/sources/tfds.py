@@ -62,11 +62,12 @@ class TfdsSplit:
         return (ds.enumerate().filter(lambda n, _e: tf.reduce_any((n >= lo) & (n < hi)))
                 .map(lambda _n, e: e))
 
-    def parse(self, record: dict[str, Any]) -> dict[str, Any]:
+    def parse(self, records: dict[str, Any]) -> dict[str, Any]:
+        """A batch of TFDS examples (already decoded) → labels shaped, the rest float32."""
         from nntrain.engine import tf
 
-        return {k: tf.reshape(v, self.example_shape(k)) if k in self.labels else
-                tf.cast(v, tf.float32) for k, v in record.items() if k in self.shapes}
+        return {k: tf.reshape(v, (-1, *self.example_shape(k))) if k in self.labels else
+                tf.cast(v, tf.float32) for k, v in records.items() if k in self.shapes}
 
 
 def _builder(cfg: DataConfig) -> Any:

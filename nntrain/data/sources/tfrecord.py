@@ -80,12 +80,13 @@ class TFRecordFiles:
             read, cycle_length=min(len(index), 8) or 1, num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True)
 
-    def parse(self, record: Any) -> dict[str, Any]:
+    def parse(self, records: Any) -> dict[str, Any]:
+        """A batch of serialized examples → each feature as a batch (images decoded)."""
         from nntrain.engine import tf
 
         spec = {k: tf.io.FixedLenFeature(f.shape if not f.decode else [], DTYPES[f.dtype])
                 for k, f in self.features.items()}
-        parsed = tf.io.parse_single_example(record, spec)
+        parsed = tf.io.parse_example(records, spec)
         return {k: self._decoded(v, self.features[k], k) for k, v in parsed.items()}
 
     def _decoded(self, value: Any, spec: FeatureSpec, key: str) -> Any:
@@ -93,10 +94,15 @@ class TFRecordFiles:
 
         if spec.decode:
             h, w, c = spec.shape
-            image = tf.io.decode_image(value, channels=c, expand_animations=False)
-            return tf.image.resize(image, (h, w), method="bilinear")
+
+            def image(encoded: Any) -> Any:
+                pixels = tf.io.decode_image(encoded, channels=c, expand_animations=False)
+                return tf.image.resize(pixels, (h, w), method="bilinear")
+
+            return tf.map_fn(image, value, fn_output_signature=tf.TensorSpec((h, w, c),
+                                                                            tf.float32))
         if key in self.labels:
-            return tf.reshape(value, self.example_shape(key))
+            return tf.reshape(value, (-1, *self.example_shape(key)))
         return tf.cast(value, tf.float32) if spec.dtype != "string" else value
 
 
