@@ -19,8 +19,26 @@ FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # what image_dataset_from_d
 BATCH = 256  # images decoded at a time when a pass over the files is computed on the host
 
 
+class StreamedArray:
+    """What the data layer asks of an array, for examples read from disk: `len` and
+    `example_shape` given, `shape`, `ndim` and `then` (one more preprocessing step) derived."""
+
+    ops: tuple[tuple[str, Any], ...]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self), *self.example_shape)  # type: ignore[arg-type, attr-defined]
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def then(self, op: str, arg: Any = None) -> Any:
+        return replace(self, ops=(*self.ops, (op, arg)))  # type: ignore[type-var]
+
+
 @dataclass(frozen=True)
-class ImageFiles:
+class ImageFiles(StreamedArray):
     paths: np.ndarray  # str, one per example
     image_size: tuple[int, int]
     color_mode: str
@@ -39,18 +57,6 @@ class ImageFiles:
     @property
     def example_shape(self) -> tuple[int, ...]:
         return shape_after((*self.image_size, CHANNELS[self.color_mode]), self.ops)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return (len(self), *self.example_shape)
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    def then(self, op: str, arg: Any = None) -> "ImageFiles":
-        """The same files with one more step after decoding."""
-        return replace(self, ops=(*self.ops, (op, arg)))
 
     def decode(self, path: Any) -> Any:
         """One file → its float32 pixels, exactly as image_dataset_from_directory makes them

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from nntrain.data.files import apply_ops, is_files, shape_after
+from nntrain.data.files import StreamedArray, apply_ops, is_files, shape_after
 
 Ranges = tuple[tuple[int, int], ...]
 SAMPLE = 2048  # examples read for label / shape checks and one-batch runs
@@ -43,8 +43,8 @@ class RecordStream(Protocol):
 
 
 @dataclass(frozen=True)
-class RecordField:
-    stream: Any  # a RecordStream
+class RecordField(StreamedArray):
+    stream: RecordStream
     key: str  # the feature this field is
     ranges: Ranges
     ops: tuple[tuple[str, Any], ...] = field(default=())
@@ -67,19 +67,8 @@ class RecordField:
     def example_shape(self) -> tuple[int, ...]:
         return shape_after(self.stream.example_shape(self.key), self.ops)
 
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return (len(self), *self.example_shape)
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
     def local_count(self, shard: tuple[int, int]) -> int:
         return self.stream.local_count(self.ranges, shard)
-
-    def then(self, op: str, arg: Any = None) -> "RecordField":
-        return replace(self, ops=(*self.ops, (op, arg)))
 
     def value(self, features: dict[str, Any]) -> Any:
         """This field of a parsed batch, preprocessed."""
@@ -92,6 +81,33 @@ class RecordField:
     def sample(self, n: int = SAMPLE) -> np.ndarray:
         """The first n values: label and shape checks look at these, not at every record."""
         return np.concatenate(list(self[: min(n, len(self))].batches()))
+
+
+class OneSplitStream:
+    """What a stream of one split (a CSV file, a TFDS split) answers alike: no file shares."""
+
+    count: int
+    labels: Any
+
+    def whole(self, ranges: Ranges) -> bool:
+        return ranges == ((0, self.count),)
+
+    def local_count(self, ranges: Ranges, shard: tuple[int, int]) -> int:
+        return sum(b - a for a, b in ranges)
+
+    def is_label(self, key: str) -> bool:
+        return key in self.labels
+
+
+def in_ranges(ds: Any, ranges: Ranges, first: Any = 0) -> Any:
+    """The elements of `ds` whose position (counted from `first`) is in `ranges`."""
+    from nntrain.engine import tf
+
+    lo = tf.constant([a for a, _ in ranges] or [0], tf.int64)
+    hi = tf.constant([b for _, b in ranges] or [0], tf.int64)
+    return (ds.enumerate(start=first)
+            .filter(lambda n, _r: tf.reduce_any((n >= lo) & (n < hi)))
+            .map(lambda _n, r: r))
 
 
 def _first(ranges: Ranges, stop: int | None, start: int) -> Ranges:

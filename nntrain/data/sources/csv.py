@@ -16,10 +16,14 @@ from nntrain.data.types import RawData, Split
 from nntrain.errors import config_error, runtime_error
 
 
-def read_table(path: str | Path, field: str = "data.path") -> pd.DataFrame:
+def _text_file(path: str | Path, field: str) -> None:
     with open(regular_file(path, field), "rb") as fh:
         if b"\0" in fh.read(2**16):
             raise config_error(f"{path} is not a text CSV file (it holds NUL bytes)", field)
+
+
+def read_table(path: str | Path, field: str = "data.path") -> pd.DataFrame:
+    _text_file(path, field)
     check_fits_in_memory(Path(path).stat().st_size * 2, path)  # parsed frame ≈ 2× the text
     try:
         frame = pd.read_csv(path)
@@ -185,6 +189,9 @@ def _load_stream(cfg: DataConfig) -> RawData:
     """Large files (or data.cache none / disk): checked in one chunked pass, then streamed."""
     from nntrain.config.data_files import csv_header
 
+    for key in ("path", "validation_path", "test_path"):
+        if getattr(cfg, key):
+            _text_file(getattr(cfg, key), f"data.{key}")
     layout, features = _layout(cfg, csv_header(cfg.path or "") or [])
 
     def check(chunk: pd.DataFrame, path: str) -> None:

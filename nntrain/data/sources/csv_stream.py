@@ -14,7 +14,7 @@ import pandas as pd
 
 from nntrain.config.data_files import csv_header
 from nntrain.config.data_schema import DataConfig
-from nntrain.data.records import Ranges, RecordField
+from nntrain.data.records import OneSplitStream, Ranges, RecordField, in_ranges
 from nntrain.data.sources import regular_file
 from nntrain.data.types import Split
 from nntrain.errors import config_error, runtime_error
@@ -32,7 +32,7 @@ def streams(cfg: DataConfig) -> bool:
 
 
 @dataclass(frozen=True, eq=False)
-class CsvLines:
+class CsvLines(OneSplitStream):
     path: str
     count: int
     columns: tuple[str, ...]  # the header
@@ -46,15 +46,6 @@ class CsvLines:
     def files(self) -> tuple[str, ...]:
         return (self.path,)
 
-    def whole(self, ranges: Ranges) -> bool:
-        return ranges == ((0, self.count),)
-
-    def local_count(self, ranges: Ranges, shard: tuple[int, int]) -> int:
-        return sum(b - a for a, b in ranges)
-
-    def is_label(self, key: str) -> bool:
-        return key in self.labels
-
     def example_shape(self, key: str) -> tuple[int, ...]:
         return (len((self.inputs | self.labels)[key]),)
 
@@ -62,12 +53,7 @@ class CsvLines:
         from nntrain.engine import tf
 
         ds = tf.data.TextLineDataset(self.path).skip(1)
-        if self.whole(ranges):
-            return ds
-        lo = tf.constant([a for a, _ in ranges], tf.int64)
-        hi = tf.constant([b for _, b in ranges], tf.int64)
-        return (ds.enumerate().filter(lambda n, _r: tf.reduce_any((n >= lo) & (n < hi)))
-                .map(lambda _n, r: r))
+        return ds if self.whole(ranges) else in_ranges(ds, ranges)
 
     def parse(self, lines: Any) -> dict[str, Any]:
         """A batch of lines → each field's columns side by side; text labels → class index."""

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from nntrain.config.data_schema import DataConfig
-from nntrain.data.records import Ranges, RecordField
+from nntrain.data.records import OneSplitStream, Ranges, RecordField, in_ranges
 from nntrain.data.types import RawData, Split
 from nntrain.errors import config_error, runtime_error
 
@@ -25,7 +25,7 @@ PROBE_HOST = "storage.googleapis.com"  # where TFDS keeps most datasets' files
 
 
 @dataclass(frozen=True, eq=False)
-class TfdsSplit:
+class TfdsSplit(OneSplitStream):
     builder: Any
     split: str
     count: int
@@ -37,30 +37,14 @@ class TfdsSplit:
     def record_bytes(self) -> float:
         return float(sum(int(np.prod(s)) * 4 for s in self.shapes.values()))
 
-    def whole(self, ranges: Ranges) -> bool:
-        return ranges == ((0, self.count),)
-
-    def local_count(self, ranges: Ranges, shard: tuple[int, int]) -> int:
-        return sum(b - a for a, b in ranges)
-
-    def is_label(self, key: str) -> bool:
-        return key in self.labels
-
     def example_shape(self, key: str) -> tuple[int, ...]:
         shape = self.shapes[key]
         return shape if shape or key not in self.labels else (1,)
 
     def records(self, ranges: Ranges, order_seed: Any, shard: tuple[int, int]) -> Any:
         """The split's examples in TFDS' stored order, cut to `ranges`."""
-        from nntrain.engine import tf
-
         ds = self.builder.as_dataset(split=self.split, shuffle_files=False)
-        if self.whole(ranges):
-            return ds
-        lo = tf.constant([a for a, _ in ranges], tf.int64)
-        hi = tf.constant([b for _, b in ranges], tf.int64)
-        return (ds.enumerate().filter(lambda n, _e: tf.reduce_any((n >= lo) & (n < hi)))
-                .map(lambda _n, e: e))
+        return ds if self.whole(ranges) else in_ranges(ds, ranges)
 
     def parse(self, records: dict[str, Any]) -> dict[str, Any]:
         """A batch of TFDS examples (already decoded) → labels shaped, the rest float32."""

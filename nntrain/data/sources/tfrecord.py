@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from nntrain.config.data_schema import DataConfig, FeatureSpec, target_names
-from nntrain.data.records import Ranges, RecordField
+from nntrain.data.records import Ranges, RecordField, in_ranges
 from nntrain.data.sources import regular_file
 from nntrain.data.types import RawData, Split
 from nntrain.errors import config_error
@@ -60,8 +60,6 @@ class TFRecordFiles:
         index = np.arange(len(self.files))[shard[0]::shard[1]]
         starts = np.cumsum((0,) + self.counts[:-1])
         whole = self.whole(ranges)
-        lo = tf.constant([a for a, _ in ranges] or [0], tf.int64)
-        hi = tf.constant([b for _, b in ranges] or [0], tf.int64)
         files = tf.constant(self.files)
         order = tf.constant(index, tf.int64)
         if order_seed is not None:
@@ -71,10 +69,7 @@ class TFRecordFiles:
             ds = tf.data.TFRecordDataset(tf.gather(files, i))
             if whole:
                 return ds
-            first = tf.gather(tf.constant(starts, tf.int64), i)
-            return (ds.enumerate(start=first)
-                    .filter(lambda n, _r: tf.reduce_any((n >= lo) & (n < hi)))
-                    .map(lambda _n, r: r))
+            return in_ranges(ds, ranges, tf.gather(tf.constant(starts, tf.int64), i))
 
         return tf.data.Dataset.from_tensor_slices(order).interleave(
             read, cycle_length=min(len(index), 8) or 1, num_parallel_calls=tf.data.AUTOTUNE,
