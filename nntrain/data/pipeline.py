@@ -14,7 +14,7 @@ from nntrain.data.sources import available_memory
 from nntrain.data.types import Split
 
 CACHE_SHARE = 0.25  # of the memory free, that `cache: auto` may fill with decoded examples
-CACHE_LIMIT = 4 * 2**30
+CACHE_LIMIT = 2**30  # so a folder of images the size of memory keeps streaming
 PARSE_BATCH = 256  # records parsed at a time where examples are then taken one by one
 
 
