@@ -79,8 +79,13 @@ def run_fit_command(config: Path | None, overrides: list[str], run_dir: Path | N
     reporter = RichReporter(console)
     result = run_fit(loaded, reporter, run_dir=run_dir, resume=run)
     console.print(history_table(result.rows))
+    for line in result.story:
+        console.print(escape(line), highlight=False)
     if result.eval:
-        console.print(metrics_table("final metrics", result.eval))
+        console.print(metrics_table(f"final metrics, on the {result.split} data", result.eval))
+    elif result.chief:
+        console.print("no test or validation data, so no final metrics: the table above is on "
+                      "the training data")
     if not result.chief:
         console.print("done; the chief worker wrote the run directory")
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import importlib
+import math
 import os
 import shutil
 import signal
@@ -16,7 +17,7 @@ import socket
 import statistics
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from nntrain.model.build import build_model
 from nntrain.model.compile import compile_model
 from nntrain.model.perceptron import compile_perceptron
 from nntrain.model.summary import summary_text
+from nntrain.results.runs_table import format_number
 from nntrain.runs.atomic import remove_leftovers
 from nntrain.runs.run_dir import (STATUS_FAILED, STATUS_FINISHED, STATUS_INTERRUPTED,
                                   STATUS_RUNNING, RunDir)
@@ -56,6 +58,8 @@ class FitResult:
     rows: Rows
     eval: dict[str, Any] | None
     chief: bool = True  # False: a multi-worker non-chief, whose `run` is a removed scratch copy
+    split: str | None = None  # the data `eval` is on: test | validation | "validation, k folds"
+    story: list[str] = field(default_factory=list)  # what happened, a line each: early stop, best
 
 
 @dataclass
@@ -80,6 +84,9 @@ class FitRun:
         self.device: DeviceSetup
         self.run_dir: RunDir
         self.monitors: dict[str, Monitor] = {}
+        self.watching: dict[str, Any] = {}  # the running fold's EarlyStopping and Checkpoints
+        self.split: str | None = None  # the data final_metrics used
+        self.story: list[str] = []
         self.lock: int | None = None  # the run directory's lock, held until the process ends
 
     # -- the steps, in order ------------------------------------------------------------------
@@ -180,6 +187,7 @@ class FitRun:
             rows, results = self.fit_fold(fold, model, self.run_dir.fold(index))
             per_fold.append({"fold": index + 1, "epochs": len(rows), **(results or {})})
         summary = kfold_summary(per_fold)
+        self.split = f"{self.split} data, mean over {len(folds)} folds"
         self.run_dir.write_eval(summary)
         self.run_dir.write_table(self.run_dir.folds_csv, per_fold)
         return rows, summary
@@ -203,6 +211,8 @@ class FitRun:
             ols = compare_with_ols(model, fold)
             run.write_table(run.ols_csv, ols.rows)
             run.save_arrays(run.ols_weights, ols.weights)
+        prefix = f"fold {fold.index + 1}: " if fold.index is not None else ""
+        self.story += [prefix + line for line in self.outcome(len(rows))]
         results = self.final_metrics(model, fold, run)
         if fold.index is not None:
             run.set_status(STATUS_FINISHED, epochs_done=len(rows), eval=results)
@@ -293,14 +303,17 @@ class FitRun:
                                   tf.distribute.MultiWorkerMirroredStrategy)
         per_batch_nan_check = self.config.compile is not None and not checks_in_graph(model)
         callbacks: list[Any] = [self.stop] + ([NanGuard()] if per_batch_nan_check else [])
+        self.watching = {}
         if cb.checkpoint is not None:
             every = 0.0 if multi_worker else cb.checkpoint.every_seconds
-            callbacks.append(Checkpoints(lambda m, which: run.save_model(m, run.checkpoint(which)),
-                                         watch["checkpoint"].monitor, watch["checkpoint"].mode,
-                                         every))
+            self.watching["checkpoint"] = Checkpoints(
+                lambda m, which: run.save_model(m, run.checkpoint(which)),
+                watch["checkpoint"].monitor, watch["checkpoint"].mode, every)
+            callbacks.append(self.watching["checkpoint"])
         if cb.early_stopping is not None:
-            callbacks.append(keras.callbacks.EarlyStopping(**{
-                **cb.early_stopping.model_dump(), **vars(watch["early_stopping"])}))
+            self.watching["early_stopping"] = keras.callbacks.EarlyStopping(**{
+                **cb.early_stopping.model_dump(), **vars(watch["early_stopping"])})
+            callbacks.append(self.watching["early_stopping"])
         if cb.reduce_lr_on_plateau is not None:
             callbacks.append(keras.callbacks.ReduceLROnPlateau(**{
                 **cb.reduce_lr_on_plateau.model_dump(), **vars(watch["reduce_lr_on_plateau"])}))
@@ -336,14 +349,37 @@ class FitRun:
             monitors[what] = Monitor(metric, mode)
         return monitors
 
+    def outcome(self, epochs_done: int) -> list[str]:
+        """What the end of fit says, a line each: that early stopping ended training and
+        when, and which epoch was best by the monitored metric and where its weights are."""
+        stopper, best = self.watching.get("early_stopping"), self.watching.get("checkpoint")
+        lines = []
+        if stopper is not None and stopper.stopped_epoch > 0:
+            lines.append(f"early stopping: {stopper.monitor} did not improve for "
+                         f"{stopper.patience} epoch(s), so training stopped after epoch "
+                         f"{stopper.stopped_epoch + 1} of {self.config.train.epochs}")
+        if stopper is not None and math.isfinite(float(stopper.best)):
+            held = ("its weights were restored into model.keras (restore_best_weights)"
+                    if stopper.restore_best_weights else
+                    f"model.keras holds epoch {epochs_done}'s (restore_best_weights is off)")
+            lines.append(f"best epoch: {stopper.best_epoch + 1} by {stopper.monitor} "
+                         f"({format_number(float(stopper.best))}); {held}")
+        elif best is not None and best.best is not None:
+            lines.append(f"best epoch: {best.best_epoch + 1} by {best.monitor} "
+                         f"({format_number(best.best)}), saved as checkpoints/best.keras; "
+                         f"model.keras holds the last epoch's weights")
+        return lines
+
     def final_metrics(self, model: Any, fold: Fold, run: RunDir) -> dict[str, Any] | None:
         """On the test split (written to eval.json), else on the validation split."""
         batch_size = self.config.train.batch_size
         if fold.test is not None:
+            self.split = "test"
             results = evaluate(model, fold.test, batch_size)
             run.write_eval(results)
             return results
         if fold.validation is not None:
+            self.split = "validation"
             return evaluate(model, fold.validation, batch_size)
         return None
 
@@ -354,7 +390,7 @@ class FitRun:
         self.write_curves()
         for backup in run.root.rglob("backup"):
             shutil.rmtree(backup, ignore_errors=True)
-        return FitResult(run, rows, summary, self.device.is_chief)
+        return FitResult(run, rows, summary, self.device.is_chief, self.split, self.story)
 
     def raise_if_deleted(self) -> None:
         if not self.run_dir.config_yaml.exists():
