@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import signal
 import sys
 import traceback
 import typing
@@ -45,6 +46,8 @@ out.soft_wrap = not out.is_terminal  # into a file or a pipe: each line whole, n
 err = Console(stderr=True, highlight=False)
 
 T = TypeVar("T")
+SIGINTS: list[int] = []  # Ctrl-C seen by this process (main's handler notes each)
+INTERRUPTED = "[yellow]interrupted[/yellow] (Ctrl-C)"
 
 SetOption = Annotated[list[str] | None, typer.Option(
     "--set", help="override a config value by dotted path, e.g. --set train.epochs=3")]
@@ -66,6 +69,14 @@ class HelpCommand(TyperCommand):
             helps = [m.help for m in meta if isinstance(m, ArgumentInfo)]
             if helps and param.help is None:
                 param.help = helps[0]
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """A Ctrl-C anywhere in a command (outside `_guard` too) exits 130, saying so."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            err.print(INTERRUPTED)
+            raise typer.Exit(130) from None
 
     def get_short_help_str(self, limit: int = 45) -> str:
         return super().get_short_help_str(limit=10_000)
@@ -98,17 +109,38 @@ def _guard(fn: Callable[[], T]) -> T:
         err.print(f"[{style}]{label}:[/{style}] {escape(exc.render())}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
-        err.print("[yellow]interrupted[/yellow]")
+        err.print(INTERRUPTED)
         raise typer.Exit(130) from None
     except typer.Exit:
         raise
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if caused_by_ctrl_c(exc):
+            err.print(INTERRUPTED)
+            raise typer.Exit(130) from None
         if os.environ.get("NNTRAIN_DEBUG"):
             traceback.print_exc()
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         err.print(f"[bold red]error:[/bold red] {type(exc).__name__}: {escape(first)}\n"
                   "Set NNTRAIN_DEBUG=1 to see the traceback.", soft_wrap=True)
         raise typer.Exit(1) from None
+
+
+def caused_by_ctrl_c(exc: BaseException) -> bool:
+    """Whether a Ctrl-C led to `exc`: one during the import of a compiled module (TensorFlow's)
+    comes back as "ImportError: initialization failed", its KeyboardInterrupt as the cause."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return bool(SIGINTS)
+
+
+def _note_sigint(signum: int, frame: Any) -> None:
+    SIGINTS.append(signum)
+    signal.default_int_handler(signum, frame)
 
 
 def _print_version(value: bool) -> None:
@@ -291,6 +323,8 @@ for _info in app.registered_commands:
 
 
 def main() -> None:
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when ignored
+        signal.signal(signal.SIGINT, _note_sigint)  # Python's own handler, noting that it ran
     app(prog_name="nntrain")
 
 

@@ -398,14 +398,18 @@ class FitRun:
                                "training; the run is lost", 1, hint="train again") from None
 
     def interrupted(self, signum: int) -> NntrainError:
+        """What the user sees: the signal, the epochs finished, and exactly what a resume
+        redoes (epochs finished since the last backup are trained again)."""
         run, name = self.run_dir, signal.Signals(signum).name
-        # What a resume continues from; None: k-fold (a backup per fold) or no epoch backed up
-        done = backed_up_epochs(str(run.backup_dir)) if run.backup_dir.is_dir() else None
+        where = resume_point(run)
+        done = where[1] if where and not where[0] else None  # k-fold: a backup per fold
         run.set_status(STATUS_INTERRUPTED, signal=name, epochs_done=done)
         self.write_curves()
-        after = f" after {done} completed epoch(s)" if done else ""
-        return NntrainError(f"stopped by {name}{after}; the run is kept in {run.root}",
-                            128 + signum, hint=f"continue it with: nntrain fit --resume {run.root}")
+        said = "Ctrl-C (SIGINT)" if signum == signal.SIGINT else name
+        plan = resume_plan(*where) if where else "a resume begins the next fold"
+        return NntrainError(f"{said}; {plan}; "
+                            f"the run is kept in {run.root}", 128 + signum,
+                            hint=f"continue it with: nntrain fit --resume {run.root}")
 
     def write_curves(self) -> None:
         """The epochs a run has, drawn: when it finishes, and when a signal or a divergence
@@ -415,6 +419,29 @@ class FitRun:
         for folder, figure in run_curves(self.run_dir.root):
             run = RunDir(folder)
             run.save_figure(figure, run.curves_png)
+
+
+def resume_point(run: RunDir) -> tuple[str, int, int] | None:
+    """(which model, epochs backed up, epochs finished) of the model a resume continues: the
+    run's, or the first unfinished fold's of a k-fold run (None: every fold begun is done)."""
+    folds = sorted(run.root.glob("fold_*"), key=lambda p: int(p.name[5:]))
+    parts = [RunDir(f) for f in folds if RunDir(f).read_status().get("status") != STATUS_FINISHED]
+    if folds and not parts:
+        return None
+    part = parts[0] if folds else run
+    done = backed_up_epochs(str(part.backup_dir)) if part.backup_dir.is_dir() else 0
+    return (f"{part.root.name}: " if folds else ""), done, len(part.read_metrics())
+
+
+def resume_plan(label: str, done: int, finished: int) -> str:
+    """'2 epoch(s) finished, the last backup is of epoch 1: a resume redoes epoch 2' (an
+    epoch is backed up only when its training outlasts 50 times what the backup costs)."""
+    start = f"{label}{finished} epoch(s) finished"
+    if done >= finished:
+        return f"{start}, all backed up: a resume continues with epoch {finished + 1}"
+    redo = f"epoch {finished}" if done + 1 == finished else f"epochs {done + 1}-{finished}"
+    last = f"the last backup is of epoch {done}" if done else "none is backed up yet"
+    return f"{start}, {last}: a resume redoes {redo}"
 
 
 def kfold_summary(per_fold: Rows) -> dict[str, float]:
