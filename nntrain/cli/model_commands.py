@@ -39,6 +39,8 @@ def eval_command(target: Path, config: Path | None, overrides: list[str], allow_
     console.print(metrics_table(f"eval ({result.split})", result.metrics))
     if result.written_to:
         console.print(f"[green]written[/green] {escape(str(result.written_to))}")
+    if result.skipped:
+        console.print(f"note: {escape(result.skipped)}", highlight=False)
     from nntrain.cli.results_commands import show_class_report
 
     show_class_report(target, console)

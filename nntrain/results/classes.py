@@ -1,12 +1,13 @@
 """Per-class precision / recall / F1 and the confusion matrix, written by `nntrain eval`.
 
 A model counts as a single-label classifier when its one output is a classifier head
-(nntrain.model.heads) and the labels are class indices (or one-hot); anything else gets no
-report. eval.json stays a flat {"metric": value}; the table goes to per_class.csv.
+(nntrain.model.heads, logits included) and the labels are class indices (or one-hot); anything
+else gets no report, and a model trained as a classifier is told why. eval.json stays a flat {"metric": value}; the table goes to per_class.csv.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from matplotlib.figure import Figure
 from nntrain.data.files import materialize
 from nntrain.data.pipeline import to_dataset
 from nntrain.data.types import Split
-from nntrain.model.heads import classifier_head
+from nntrain.model.heads import classifier_head, loss_takes_logits, probabilities
 from nntrain.results.curves import DPI
 MAX_ANNOTATED = 20  # write counts into the cells up to this many classes
 
@@ -58,19 +59,36 @@ def _true_classes(y: Any, k: int) -> np.ndarray | None:
     return labels.astype(int)
 
 
-def class_report(model: Any, split: Split, class_names: Any, batch_size: int) -> ClassReport | None:
-    """The confusion matrix of the model's predicted classes on `split`, or None when the model
-    or the labels are not single-label classification (then there is nothing to count)."""
-    kind = classifier_head(model.get_layer(model.output_names[0])) \
-        if len(model.outputs) == 1 else None
-    if kind is None or split.y is None:
-        return None
+def _skipped(model: Any, why: str) -> str | None:
+    """Why there is no per-class table, said for a model trained as a classifier (its loss
+    a cross-entropy or hinge); a regressor's needs no word."""
+    loss = model.loss if not isinstance(model.loss, Mapping) else list(model.loss.values())
+    names = " ".join(str(getattr(x, "name", x)) for x in (loss if isinstance(loss, list)
+                                                         else [loss]))
+    return f"no per-class table or confusion matrix: {why}" \
+        if "crossentropy" in names or "hinge" in names else None
+
+
+def class_report(model: Any, split: Split, class_names: Any,
+                 batch_size: int) -> ClassReport | str | None:
+    """The confusion matrix of the model's predicted classes on `split` (logits through their
+    softmax / sigmoid); when it is no single-label classification, why not (None: a regressor)."""
+    if len(model.outputs) != 1:
+        return _skipped(model, f"the model has {len(model.outputs)} outputs")
+    name = model.output_names[0]
+    logits = loss_takes_logits(model, name)
+    kind = classifier_head(model.get_layer(name), logits)
+    if kind is None:
+        return _skipped(model, f"its output '{name}' is neither a softmax over several units, "
+                               "a one-unit sigmoid, nor logits of a from_logits loss")
+    if split.y is None:
+        return _skipped(model, "the data has no labels")
     k = 2 if kind == "sigmoid" else int(model.outputs[0].shape[-1])
     truth = _true_classes(materialize(split.y), k)  # a record stream's: one pass
     if truth is None:
-        return None
-    scores = np.asarray(model.predict(to_dataset(split, batch_size, with_labels=False,
-                                                 cache=False), verbose=0))
+        return _skipped(model, f"the labels are not class numbers below {k} or one-hot")
+    scores = probabilities(np.asarray(model.predict(to_dataset(
+        split, batch_size, with_labels=False, cache=False), verbose=0)), kind, logits)
     pred = scores.argmax(axis=1) if kind == "softmax" else (scores[:, 0] >= 0.5).astype(int)
     matrix = np.zeros((k, k), dtype=int)
     np.add.at(matrix, (truth, pred), 1)

@@ -23,6 +23,7 @@ class EvalResult:
     split: str
     metrics: dict[str, float]
     written_to: Path | None
+    skipped: str | None = None  # why a classifier got no per-class table
 
 
 def _config_for(saved: SavedModel, config_path: Path | None, overrides: list[str],
@@ -66,21 +67,24 @@ def _evaluate(saved: SavedModel, config: Config) -> EvalResult:
         pre = prepare(config.data, int(config.seed or 0))[0].preprocessor
     name, split = pick_split(config, pre)
     metrics = evaluate(saved.model, split, config.train.batch_size)
-    written = None
+    written = skipped = None
     if saved.run is not None:
         saved.run.write_eval(metrics)
         written = saved.run.eval_json
-        _write_class_report(saved.run, saved.model, split, pre, config.train.batch_size, name)
-    return EvalResult(name, metrics, written)
+        skipped = _write_class_report(saved.run, saved.model, split, pre,
+                                      config.train.batch_size, name)
+    return EvalResult(name, metrics, written, skipped)
 
 
 def _write_class_report(run: RunDir, model: Any, split: Split, preprocessor: Preprocessor,
-                        batch_size: int, split_name: str) -> None:
-    """confusion_matrix.png and per_class.csv; stale ones go when the model is no classifier."""
+                        batch_size: int, split_name: str) -> str | None:
+    """confusion_matrix.png and per_class.csv; stale ones go when the model is no classifier
+    (returned: why, for a model trained as one)."""
     report = class_report(model, split, preprocessor.class_names, batch_size)
-    if report is None:
+    if not isinstance(report, ClassReport):
         run.remove(run.confusion_png, run.per_class_csv)
-        return
+        return report
     run.save_figure(confusion_figure(report, f"confusion matrix ({split_name} data)"),
                     run.confusion_png)
     run.write_table(run.per_class_csv, report.rows())
+    return None

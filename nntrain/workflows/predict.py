@@ -21,7 +21,7 @@ from nntrain.data.pipeline import to_dataset
 from nntrain.data.preprocess import Preprocessor
 from nntrain.data.types import Arrays, Split
 from nntrain.errors import NntrainError
-from nntrain.model.heads import classifier_head
+from nntrain.model.heads import classifier_head, loss_takes_logits, probabilities
 from nntrain.runs.atomic import write_with
 from nntrain.runs.run_dir import RunDir
 from nntrain.runs.saved_model import layer_names, open_target
@@ -125,7 +125,10 @@ def _frame(model: Any, raw: Any, layer: str | None, class_names: Any) -> pd.Data
         else:
             multi = len(outputs) > 1
             names = class_names.get(head.name) if isinstance(class_names, dict) else class_names
-            cols = _columns(f"{head.name}_" if multi else "", values, classifier_head(head), names)
+            logits = loss_takes_logits(model, head.name)
+            kind = classifier_head(head, logits)
+            cols = _columns(f"{head.name}_" if multi else "", probabilities(values, kind, logits),
+                            kind, names)
         columns.update(cols)
     return pd.DataFrame(columns)
 
