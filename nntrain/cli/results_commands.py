@@ -156,4 +156,5 @@ def print_config_command(config: Path | None, overrides: list[str], allow_unsafe
 
     if config is None:
         raise NntrainError("--print-config needs a CONFIG file", path="fit")
-    sys.stdout.write(dump_config(load_config(config, overrides, allow_unsafe=allow_unsafe).config))
+    loaded = load_config(config, overrides, allow_unsafe=allow_unsafe)
+    sys.stdout.write(dump_config(loaded.config, Path.cwd(), loaded.relative))  # as from here

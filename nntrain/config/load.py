@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import math
+import os
 import random
 import re
 import types
@@ -33,6 +34,7 @@ class LoadedConfig:
     config: Config
     source: SourceMap
     file: Path | None
+    relative: tuple[str, ...] = ()  # the path fields written as relative paths ("data.path")
 
 
 def format_path(path: PathKey) -> str:
@@ -176,7 +178,10 @@ def _by_line(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.location and p.location.line) or 0)
 
 
-def _resolve_paths(data: dict[str, Any], base: Path | None) -> None:
+def _resolve_paths(data: dict[str, Any], base: Path | None) -> list[str]:
+    """Each path field made absolute (the current folder first, then `base`); returned: the
+    fields written as relative paths, which a run's config.yaml keeps relative."""
+    relative = []
     for section, key in PATH_FIELDS:
         value = (data.get(section) or {}).get(key) if isinstance(data.get(section), dict) else None
         if not isinstance(value, str) or not value:
@@ -187,9 +192,11 @@ def _resolve_paths(data: dict[str, Any], base: Path | None) -> None:
                 candidates = [Path.cwd() / p] + ([base / p] if base else [])
                 p = next((c for c in candidates if c.exists() or glob_matches(str(c))),
                          candidates[0])
+                relative.append(f"{section}.{key}")
             data[section][key] = str(p.resolve())
         except (OSError, ValueError, RuntimeError):
             continue  # left as written; _check_paths says what is wrong with it
+    return relative
 
 
 def glob_matches(pattern: str) -> bool:
@@ -258,15 +265,17 @@ def _without_repeats(found: list[Problem], earlier: list[Problem]) -> list[Probl
 
 
 def validate_data(data: Any, smap: SourceMap, *, allow_unsafe: bool = False,
-                  base: Path | None = None, default_name: str | None = None) -> Config:
-    """Plain data → Config, or one NntrainError listing every problem found."""
+                  base: Path | None = None, default_name: str | None = None,
+                  relative: list[str] | None = None) -> Config:
+    """Plain data → Config, or one NntrainError listing every problem found; `relative`
+    gains the path fields that were written relative (see _resolve_paths)."""
     if data is None:
         raise NntrainError([Problem("the config is empty", location=Location(smap.file),
                                     hint="see CONFIG.md or run `nntrain init`")])
     if not isinstance(data, dict):
         raise NntrainError([Problem(f"a config is a mapping of sections, got {type(data).__name__}",
                                     location=smap.locate(()))])
-    _resolve_paths(data, base)
+    (relative if relative is not None else []).extend(_resolve_paths(data, base))
     problems = _non_finite_problems(data, smap)
     problems += _without_repeats(KerasNameChecker(allow_unsafe).check(data).items, problems)
     try:
@@ -294,14 +303,28 @@ def load_config(path: Path | str, overrides: list[str] | None = None, *,
             data = {}
         if isinstance(data, dict):
             apply_overrides(data, overrides, smap)
+    relative: list[str] = []
     config = validate_data(data, smap, allow_unsafe=allow_unsafe, base=path.parent,
-                           default_name=path.stem)
-    return LoadedConfig(config, smap, path)
+                           default_name=path.stem, relative=relative)
+    return LoadedConfig(config, smap, path, tuple(relative))
 
 
-def dump_config(config: Config) -> str:
-    """The fully resolved config as YAML (what config.yaml in a run holds)."""
+def relative_to(value: str, folder: Path) -> str:
+    """`value` (absolute) as seen from `folder`, or as it is when the two share no folder
+    but the root (`../../../..` leads nowhere once either is moved)."""
+    common = os.path.commonpath([value, str(folder)])
+    return os.path.relpath(value, folder) if common != os.path.dirname(common) else value
+
+
+def dump_config(config: Config, folder: Path | None = None, relative: tuple[str, ...] = ()) -> str:
+    """The fully resolved config as YAML (what config.yaml in a run holds); the path fields
+    in `relative` written relative to `folder` (the run's), so that the run and its data can
+    move together and load_config finds them again from that folder."""
     data = config.model_dump(mode="json")
+    for field in relative if folder is not None else ():
+        section, key = field.split(".")
+        if data.get(section, {}).get(key):
+            data[section][key] = relative_to(data[section][key], folder.resolve())
     for layer in data["model"]["layers"]:
         for key in ("name", "inputs"):
             if layer.get(key) is None:

@@ -133,8 +133,9 @@ class RunDir:
         return cls(root)
 
     # -- writing (every file atomically) ------------------------------------------------------
-    def write_config(self, config: Config) -> None:
-        write_text(self.config_yaml, dump_config(config))
+    def write_config(self, config: Config, relative: tuple[str, ...] = ()) -> None:
+        """config.yaml, the `relative` path fields relative to the run's own folder."""
+        write_text(self.config_yaml, dump_config(config, self.root, relative))
 
     def write_json(self, path: Path, data: Any) -> None:
         write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
@@ -199,8 +200,9 @@ class RunDir:
         return recorded if isinstance(recorded, list) else []
 
     def read_config(self, allow_unsafe: bool = False) -> Config:
+        """Relative paths resolved as load_config does, with the run's folder as the config's."""
         data, smap = read_yaml_file(self.config_yaml)
-        return validate_data(data, smap, allow_unsafe=allow_unsafe)
+        return validate_data(data, smap, allow_unsafe=allow_unsafe, base=self.root)
 
     def read_preprocess(self) -> dict[str, Any]:
         return json.loads(self.preprocess_json.read_text())

@@ -76,6 +76,7 @@ class FitRun:
     def __init__(self, loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = None,
                  resume: RunDir | None = None) -> None:
         self.config = loaded.config
+        self.relative = loaded.relative  # path fields config.yaml keeps relative
         self.reporter = reporter
         self.requested_dir = run_dir
         self.resume = resume
@@ -165,7 +166,7 @@ class FitRun:
             if run.is_run():  # another process took this --run-dir since the CLI looked
                 raise NntrainError(f"{run.root} was started by another process meanwhile", 1,
                                    hint=f"resume it with: nntrain fit --resume {run.root}")
-            run.write_config(self.config)
+            run.write_config(self.config, self.relative)
         remove_leftovers(run.root)
         run.set_status(STATUS_RUNNING, name=self.config.name, epochs=self.config.train.epochs,
                        pid=os.getpid(), host=socket.gethostname(),
