@@ -39,11 +39,37 @@ def _existing_run(run_dir: Path, loaded: LoadedConfig, allow_unsafe: bool) -> Ru
     return run
 
 
-def _should_continue(run: RunDir, console: Console) -> bool:
+def _resume_config(run: RunDir, overrides: list[str], allow_unsafe: bool) -> LoadedConfig:
+    """The run's config, with the --set a resume may give: more epochs, other callbacks
+    settings (early stopping's patience, ...); anything else would make another run."""
+    for item in overrides:
+        key = item.split("=", 1)[0].strip()
+        if key != "train.epochs" and not key.startswith("callbacks."):
+            raise NntrainError(f"{key} cannot change on a resume: only train.epochs and "
+                               "callbacks.* (such as callbacks.early_stopping.patience) can",
+                               path=f"--set {key}", hint="start a new run with the change")
+    loaded = load_config(run.config_yaml, overrides, allow_unsafe=allow_unsafe)
+    done = run.read_status().get("epochs_done")
+    if any(i.split("=", 1)[0].strip() == "train.epochs" for i in overrides):
+        if loaded.config.data.kfold:
+            raise NntrainError("a k-fold run cannot change its epochs on a resume (its folds "
+                               "would differ)", path="--set train.epochs")
+        if isinstance(done, int) and loaded.config.train.epochs <= done:
+            raise NntrainError(f"the run has trained {done} epochs already; give more to "
+                               "extend it", path="--set train.epochs")
+    return loaded
+
+
+def _should_continue(run: RunDir, console: Console, extend: bool = False) -> bool:
     status = run.read_status()
+    if status.get("status") == STATUS_FINISHED and extend:
+        console.print(f"extending {escape(str(run.root))} (finished after "
+                      f"{status.get('epochs_done', '?')} epochs)")
+        return True
     if status.get("status") == STATUS_FINISHED:
         console.print(f"[green]{escape(str(run.root))} is already finished[/green] "
-                      f"({status.get('epochs_done', '?')} epochs); nothing to do")
+                      f"({status.get('epochs_done', '?')} epochs); nothing to do (more "
+                      "epochs: --set train.epochs=N)")
         return False
     if (status.get("status") == STATUS_RUNNING and writer_alive(status)
             and status["pid"] != os.getpid()):
@@ -58,26 +84,27 @@ def run_fit_command(config: Path | None, overrides: list[str], run_dir: Path | N
                     resume: Path | None, allow_unsafe: bool, console: Console) -> None:
     run: RunDir | None = None
     if resume is not None:
-        if config is not None or overrides or run_dir is not None:
+        if config is not None or run_dir is not None:
             raise NntrainError("--resume continues a run with the config stored in it; give no "
-                               "CONFIG, --set or --run-dir with it", path="--resume")
+                               "CONFIG or --run-dir with it", path="--resume")
         run = RunDir(resume)
         if not run.is_run():
             raise NntrainError(f"{resume} is not a run directory (no config.yaml)",
                                path="--resume")
-        loaded = LoadedConfig(run.read_config(allow_unsafe), None, run.config_yaml)  # type: ignore[arg-type]
+        loaded = _resume_config(run, overrides, allow_unsafe)
     elif config is None:
         raise NntrainError("give a CONFIG file, or --resume RUN_DIR", path="fit")
     else:
         loaded = load_config(config, overrides, allow_unsafe=allow_unsafe)
         if run_dir is not None:
             run = _existing_run(run_dir, loaded, allow_unsafe)
-    if run is not None and not _should_continue(run, console):
+    changed = resume is not None and bool(overrides)
+    if run is not None and not _should_continue(run, console, changed):
         return
     from nntrain.workflows.fit import run_fit  # TensorFlow only once the config is known good
 
     reporter = RichReporter(console)
-    result = run_fit(loaded, reporter, run_dir=run_dir, resume=run)
+    result = run_fit(loaded, reporter, run_dir=run_dir, resume=run, changed=changed)
     console.print(history_table(result.rows))
     for line in result.story:
         console.print(escape(line), highlight=False)

@@ -74,9 +74,10 @@ class FitRun:
     """One `nntrain fit` (a new run, or `resume` of an interrupted one)."""
 
     def __init__(self, loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = None,
-                 resume: RunDir | None = None) -> None:
+                 resume: RunDir | None = None, changed: bool = False) -> None:
         self.config = loaded.config
         self.relative = loaded.relative  # path fields config.yaml keeps relative
+        self.changed = changed  # a resume with --set: more epochs or other callback settings
         self.reporter = reporter
         self.requested_dir = run_dir
         self.resume = resume
@@ -166,6 +167,8 @@ class FitRun:
             if run.is_run():  # another process took this --run-dir since the CLI looked
                 raise NntrainError(f"{run.root} was started by another process meanwhile", 1,
                                    hint=f"resume it with: nntrain fit --resume {run.root}")
+            run.write_config(self.config, self.relative)
+        elif self.changed:  # a resume's --set: config.yaml says what the run now trains
             run.write_config(self.config, self.relative)
         remove_leftovers(run.root)
         run.set_status(STATUS_RUNNING, name=self.config.name, epochs=self.config.train.epochs,
@@ -282,6 +285,8 @@ class FitRun:
                                f"of the {done} the backup holds, so the resumed run's history "
                                "would be wrong", 1, hint=start_over)
         saved = resume_state(run.backup, done)
+        if saved is not None and self.changed:
+            saved = self.restart_early_stopping(run, done, saved)
         cb = self.config.callbacks
         tracked = (cb.checkpoint, cb.early_stopping, cb.reduce_lr_on_plateau)
         if saved is None and any(c is not None for c in tracked):
@@ -289,6 +294,23 @@ class FitRun:
                                f"for epoch {done} (state.json missing or damaged)", 1,
                                hint=start_over)
         return done, saved
+
+    def restart_early_stopping(self, run: RunDir, done: int,
+                               saved: dict[str, Any]) -> dict[str, Any]:
+        """A resume that asks for more (epochs, patience) continues a run early stopping had
+        ended: its stop is forgotten, its counters and best value kept."""
+        if saved.get("stop"):
+            self.reporter.note(f"early stopping had ended the run after epoch {done}; its "
+                               "count of epochs without improvement goes on (more: --set "
+                               "callbacks.early_stopping.patience=N)")
+        states = run.backup.read_states()
+        entry = {**saved, "stop": False}
+        stopper = entry.get("callbacks", {}).get("EarlyStopping")
+        if stopper is not None:
+            stopper["stopped_epoch"] = 0
+        states[str(done)] = entry
+        run.backup.write_states(states)
+        return entry
 
     def callbacks(self, model: Any, run: RunDir, rows: Rows) -> list[Any]:
         """Order matters: StopOnSignal comes first, Checkpoints' last.keras is written before
@@ -388,9 +410,7 @@ class FitRun:
         self.raise_if_deleted()
         run = self.run_dir
         run.set_status(STATUS_FINISHED, epochs_done=len(rows), eval=summary)
-        self.write_curves()
-        for backup in run.root.rglob("backup"):
-            shutil.rmtree(backup, ignore_errors=True)
+        self.write_curves()  # the backup stays: `--resume RUN --set train.epochs=N` extends it
         return FitResult(run, rows, summary, self.device.is_chief, self.split, self.story)
 
     def raise_if_deleted(self) -> None:
@@ -457,8 +477,8 @@ def kfold_summary(per_fold: Rows) -> dict[str, float]:
 
 
 def run_fit(loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = None,
-            resume: RunDir | None = None) -> FitResult:
-    fit = FitRun(loaded, reporter, run_dir, resume)
+            resume: RunDir | None = None, changed: bool = False) -> FitResult:
+    fit = FitRun(loaded, reporter, run_dir, resume, changed)
     try:
         return fit.execute()
     finally:
