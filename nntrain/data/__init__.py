@@ -127,12 +127,13 @@ def load_raw(cfg: DataConfig) -> RawData:
     return raw
 
 
-def prepare(cfg: DataConfig, seed: int) -> list[Fold]:
-    """Load once, split, and fit the preprocessing on each training split only."""
+def prepare(cfg: DataConfig, seed: int, in_model: bool = False) -> list[Fold]:
+    """Load once, split, and fit the preprocessing on each training split only (`in_model`:
+    for a model that does the input steps itself, see Preprocessor.fit)."""
     raw = load_raw(cfg)
     folds = []
     for i, (train, val) in enumerate(split_data(raw, cfg, seed)):
-        pre = Preprocessor.fit(cfg, train, raw.info)
+        pre = Preprocessor.fit(cfg, train, raw.info, in_model)
         folds.append(Fold(pre.transform(train), pre.transform(val), pre.transform(raw.test), pre,
                           i if cfg.kfold else None))
     return folds

@@ -40,9 +40,13 @@ class Preprocessor:
 
     # -- fitting ------------------------------------------------------------------------------
     @classmethod
-    def fit(cls, cfg: DataConfig, train: Split, info: dict[str, Any]) -> "Preprocessor":
+    def fit(cls, cfg: DataConfig, train: Split, info: dict[str, Any],
+            in_model: bool = False) -> "Preprocessor":
+        """`in_model`: the model holds the input steps as Keras layers (nntrain.model
+        .preprocessing), so the data stays raw; the state still records them for the model."""
         p = cfg.preprocess
         state: dict[str, Any] = {
+            "in_model": in_model,
             "rescale": p.rescale,
             "reshape": p.reshape,
             "flatten": p.flatten,
@@ -55,7 +59,7 @@ class Preprocessor:
             state["text"] = _map_text(train.x, lambda a, _k: _vocabulary(a, cfg))
         pre = cls(state)
         if p.normalize:
-            shaped = pre._shape_x(train.x, normalize=False)
+            shaped = pre._shape_x(train.x, normalize=False, layers=True)
             state["normalize"] = _map_arrays(
                 shaped, lambda a, k: None if _pick(state["inputs"], k)["text"] else _moments(a))
         if p.one_hot:
@@ -76,17 +80,23 @@ class Preprocessor:
         return pre
 
     # -- applying -----------------------------------------------------------------------------
-    def _shape_x(self, x: Arrays, normalize: bool = True) -> Arrays:
+    def _shape_x(self, x: Arrays, normalize: bool = True, layers: bool | None = None) -> Arrays:
+        """The input steps; `layers` False leaves those the model holds as layers undone."""
         s = self.state
+        if layers is None:
+            layers = not s.get("in_model")
 
         def one(a: np.ndarray, key: str | None) -> np.ndarray:
             spec = _pick(s.get("inputs", {}), key) or {}
             if spec.get("text"):
-                return self._vectorize(a, key)
+                return self._vectorize(a, key) if layers else _as_text(a, key)
             if is_streamed(a):
-                return _shape_files(a, s, _pick(s.get("normalize"), key) if normalize else None)
+                return _shape_files(a, s, _pick(s.get("normalize"), key) if normalize else None) \
+                    if layers else a
             if a.dtype.kind in "iufb" and not (s.get("info", {}).get("token_ids") and a.dtype.kind in "iu"):
                 a = a.astype("float32")
+            if not layers:
+                return a
             if s.get("rescale") is not None:
                 a = a * np.float32(s["rescale"])
             if s.get("reshape"):
@@ -111,19 +121,19 @@ class Preprocessor:
 
     def _vectorize(self, a: np.ndarray, key: str | None) -> np.ndarray:
         """Strings → token ids with the vocabulary fitted on the training split."""
-        if not is_text(a):
-            raise runtime_error(f"input{f' {key!r}' if key else ''} must be text, got "
-                                f"{a.dtype} values")
+        a = _as_text(a, key)
         if key not in self._vectorizers:
             from nntrain.engine import keras
 
             t = _pick(self.state["text"], key)
             self._vectorizers[key] = keras.layers.TextVectorization(
                 vocabulary=t["vocabulary"], output_sequence_length=t["sequence_length"])
-        return self._vectorizers[key](a.astype(str).reshape(-1)).numpy().astype("int32")
+        return self._vectorizers[key](a.astype(str)).numpy().astype("int32")
 
-    def transform_x(self, x: Arrays) -> Arrays:
-        return self._shape_x(x)
+    def transform_x(self, x: Arrays, layers: bool | None = None) -> Arrays:
+        """What the model takes; `layers` True: also the steps the model does itself (what
+        its first trainable layer sees, e.g. for the least-squares comparison)."""
+        return self._shape_x(x, layers=layers)
 
     def transform_y(self, y: Arrays | None) -> Arrays | None:
         if y is None or not self.state.get("one_hot"):
@@ -153,6 +163,13 @@ class Preprocessor:
     @property
     def class_names(self) -> list[Any] | dict[str, list[Any]] | None:
         return self.state.get("info", {}).get("class_names")
+
+
+def _as_text(a: np.ndarray, key: str | None) -> np.ndarray:
+    if not is_text(a):
+        raise runtime_error(f"input{f' {key!r}' if key else ''} must be text, got "
+                            f"{a.dtype} values")
+    return a.astype(str).reshape(-1).astype(object)
 
 
 def _texts(x: Arrays) -> bool:

@@ -11,6 +11,7 @@ from nntrain.engine import keras
 from nntrain.errors import config_error
 from nntrain.model import keras_objects
 from nntrain.model.perceptron import build_perceptron
+from nntrain.model.preprocessing import PREFIX, front_layers, raw_input, with_front
 
 
 def _deserialize_layer(config: Any) -> Any:
@@ -45,11 +46,18 @@ def _layer_specs(cfg: ModelConfig) -> list[dict[str, Any]]:
     return specs
 
 
-def _sequential(cfg: ModelConfig, float32_outputs: bool) -> Any:
+def _sequential(cfg: ModelConfig, float32_outputs: bool, state: dict[str, Any] | None) -> Any:
     if cfg.input_shape is None:
         raise config_error("a sequential model needs `input_shape`", "model.input_shape")
     model = keras.Sequential(name="sequential")
-    model.add(keras.Input(shape=tuple(cfg.input_shape), name="input"))
+    front = front_layers(state, None)
+    if front:
+        model.add(raw_input(state or {}, None, "input"))
+        for layer in front:
+            model.add(layer)
+        _check_front(tuple(model.output_shape[1:]), tuple(cfg.input_shape), "model.input_shape")
+    else:
+        model.add(keras.Input(shape=tuple(cfg.input_shape), name="input"))
     specs = _layer_specs(cfg)
     for i, spec in enumerate(specs):
         path = f"model.layers[{i}]"
@@ -61,13 +69,29 @@ def _sequential(cfg: ModelConfig, float32_outputs: bool) -> Any:
     return model
 
 
-def _functional(cfg: ModelConfig, float32_outputs: bool) -> Any:
+def _check_front(got: tuple, want: tuple, path: str) -> None:
+    """The preprocessing layers make examples of the shape the configured model takes."""
+    if len(got) != len(want) or any(w is not None and g != w for g, w in zip(got, want)):
+        raise config_error(f"the preprocessed examples have shape {list(got)}, but the model "
+                           f"takes {list(want)}", path, f"set it to {list(got)}")
+
+
+def _functional(cfg: ModelConfig, float32_outputs: bool, state: dict[str, Any] | None) -> Any:
     tensors: dict[str, Any] = {}
     inputs = []
-    for spec in cfg.inputs or []:
-        shape = tuple(spec.shape)
-        tensors[spec.name] = keras.Input(shape=shape, name=spec.name, dtype=spec.dtype)
-        inputs.append(tensors[spec.name])
+    one = len(cfg.inputs or []) == 1
+    for i, spec in enumerate(cfg.inputs or []):
+        front = front_layers(state, None if one and _single_input(state) else spec.name)
+        if front:
+            inputs.append(raw_input(state or {}, None if one and _single_input(state)
+                                    else spec.name, spec.name))
+            tensors[spec.name] = with_front(inputs[-1], front)
+            _check_front(tuple(tensors[spec.name].shape[1:]), tuple(spec.shape),
+                         f"model.inputs[{i}].shape")
+        else:
+            tensors[spec.name] = keras.Input(shape=tuple(spec.shape), name=spec.name,
+                                             dtype=spec.dtype)
+            inputs.append(tensors[spec.name])
     outputs = set(cfg.outputs or [])
     for i, spec in enumerate(_layer_specs(cfg)):
         path = f"model.layers[{i}]"
@@ -84,17 +108,24 @@ def _functional(cfg: ModelConfig, float32_outputs: bool) -> Any:
                        name="functional")
 
 
-def build_model(cfg: ModelConfig, *, float32_outputs: bool = False) -> Any:
-    """Build (not compile). Seeds must be set before this for repeatable initial weights."""
+def _single_input(state: dict[str, Any] | None) -> bool:
+    return "shape" in ((state or {}).get("inputs") or {})
+
+
+def build_model(cfg: ModelConfig, *, float32_outputs: bool = False,
+                preprocessing: dict[str, Any] | None = None) -> Any:
+    """Build (not compile). Seeds must be set before this for repeatable initial weights.
+    `preprocessing`: the data's fitted state, whose input steps become the model's first
+    layers (nntrain.model.preprocessing)."""
     if cfg.type == "perceptron":
         if cfg.input_shape is None or cfg.perceptron is None:
             raise config_error("a perceptron needs `input_shape`", "model.input_shape")
         model = build_perceptron(cfg.input_shape, cfg.perceptron.learning_rate,
                                  cfg.perceptron.threshold)
     elif cfg.type == "functional":
-        model = _functional(cfg, float32_outputs)
+        model = _functional(cfg, float32_outputs, preprocessing)
     else:
-        model = _sequential(cfg, float32_outputs)
+        model = _sequential(cfg, float32_outputs, preprocessing)
     if cfg.initial_weights:
         load_initial_weights(model, cfg.initial_weights)
     return model
@@ -104,9 +135,11 @@ def load_initial_weights(model: Any, path: str) -> None:
     """Start from given weights (the notes start a linear model from the OLS solution)."""
     with np.load(path) as npz:
         arrays = [npz[k] for k in npz.files]
-    expected = [w.shape for w in model.get_weights()]
+    own = [w for w in model.weights if not w.name.startswith(PREFIX)]  # get_weights() order
+    expected = [tuple(w.shape) for w in own]
     got = [a.shape for a in arrays]
     if expected != got:
         raise config_error(f"{path} holds arrays of shapes {got}; the model's weights have "
                            f"shapes {expected}", "model.initial_weights")
-    model.set_weights(arrays)
+    for weight, array in zip(own, arrays):
+        weight.assign(array)

@@ -27,7 +27,8 @@ def compare_with_ols(model: Any, fold: Fold) -> OlsComparison:
     """Least squares on the training split exactly as the model saw it (preprocessed, e.g.
     standardized), with an intercept only when the Dense layer has a bias."""
     dense = model.layers[-1]
-    x = np.asarray(fold.train.x, dtype="float64").reshape(len(fold.train), -1)
+    seen = fold.preprocessor.transform_x(fold.train.x, layers=True)  # past the model's front
+    x = np.asarray(seen, dtype="float64").reshape(len(fold.train), -1)
     y = np.asarray(fold.train.y, dtype="float64").reshape(-1)
     design = np.hstack([x, np.ones((len(x), 1))]) if dense.use_bias else x
     solution = np.linalg.lstsq(design, y, rcond=None)[0]

@@ -12,7 +12,8 @@ from nntrain.config.schema import Config
 from nntrain.data import Preprocessor, Split, load_raw
 from nntrain.data.splits import split_data
 from nntrain.errors import NntrainError
-from nntrain.results.classes import class_report, confusion_figure
+from nntrain.model.preprocessing import PREFIX
+from nntrain.results.classes import ClassReport, class_report, confusion_figure
 from nntrain.runs.run_dir import RunDir
 from nntrain.runs.saved_model import SavedModel, open_target
 from nntrain.training.evaluation import evaluate
@@ -59,12 +60,18 @@ def run_eval(target: Path, config_path: Path | None, overrides: list[str],
             os.close(lock)
 
 
+def has_front(model: Any) -> bool:
+    """Whether the model does its input steps itself (nntrain.model.preprocessing)."""
+    return any(layer.name.startswith(PREFIX) for layer in model.layers)
+
+
 def _evaluate(saved: SavedModel, config: Config) -> EvalResult:
     pre = saved.preprocessor
     if pre is None:
         from nntrain.data import prepare
 
-        pre = prepare(config.data, int(config.seed or 0))[0].preprocessor
+        pre = prepare(config.data, int(config.seed or 0),
+                      in_model=has_front(saved.model))[0].preprocessor
     name, split = pick_split(config, pre)
     metrics = evaluate(saved.model, split, config.train.batch_size)
     written = skipped = None

@@ -102,7 +102,8 @@ class FitRun:
             tf.config.experimental.enable_op_determinism()
         self.device = setup_device(self.config.device)
         self.reporter.note(self.device.describe(self.config.train.batch_size))
-        folds = prepare(self.config.data, self.seed)
+        folds = prepare(self.config.data, self.seed,
+                        in_model=self.config.model.type != "perceptron")
         self.monitors = self.resolve_monitors(folds[0].validation is not None)
         first_model = self.build(folds[0])
         check_disk_space(folder, first_model)
@@ -133,7 +134,8 @@ class FitRun:
         against the data on one batch."""
         config, device = self.config, self.device
         with device.strategy.scope():
-            model = build_model(config.model, float32_outputs=device.precision != "float32")
+            model = build_model(config.model, float32_outputs=device.precision != "float32",
+                                preprocessing=fold.preprocessor.state)
             if config.compile is None:  # the perceptron: its own rule, no gradient descent
                 compile_perceptron(model, jit_compile=device.jit_compile)
             else:
