@@ -121,3 +121,16 @@ def test_model_keras_alone_predicts_raw_rows_pixels_and_strings_like_nntrain_pre
     by_file = dict(zip(pd.read_csv(frame_out)["file"].map(lambda f: Path(f).name), image_probs))
     assert np.abs(np.asarray(plain["image"]) - np.stack([by_file[n] for n in order])).max() \
         <= 1e-5
+
+
+def test_predict_on_a_bare_keras_file_needs_no_run_directory(tmp_path: Path) -> None:
+    _fit(ROOT / "configs" / "tiny" / "csv_classifier.yaml", tmp_path / "run")
+    rows = tmp_path / "rows.csv"
+    pd.read_csv(ROOT / "datasets" / "tiny_classification.csv").drop(columns="species") \
+        .head(10).to_csv(rows, index=False)
+    alone = tmp_path / "elsewhere" / "classifier.keras"
+    alone.parent.mkdir()
+    alone.write_bytes((tmp_path / "run" / "model.keras").read_bytes())
+    from_run = _predict(tmp_path / "run", rows, tmp_path / "a.csv")
+    bare = _predict(alone, rows, tmp_path / "b.csv")
+    assert np.abs(from_run - bare).max() <= 1e-6

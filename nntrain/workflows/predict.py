@@ -68,6 +68,15 @@ def check_predict(target: Path, input_path: Path, layer: str | None,
     return PredictRequest(target, input_path, layer, pre, x)
 
 
+def _as_declared(model: Any) -> Preprocessor:
+    """Inputs read as the model's own Input layers declare them, passed on unchanged."""
+    names = list(model.input_names)
+    specs = {name: {"shape": list(tensor.shape[1:]), "text": tensor.dtype.name == "string"}
+             for name, tensor in zip(names, model.inputs)}
+    return Preprocessor({"in_model": True, "info": {},
+                         "inputs": specs[names[0]] if len(names) == 1 else specs})
+
+
 def default_output(input_path: Path) -> Path:
     """`<input stem>.predictions.csv` in the current folder, never beside the input (which
     may be a shared dataset folder)."""
@@ -137,12 +146,12 @@ def run_predict(request: PredictRequest, output: Path | None,
                 allow_unsafe: bool) -> tuple[pd.DataFrame | np.ndarray, Path]:
     """Predictions written to `output` (default_output when None; STDOUT for `-`)."""
     saved = open_target(request.target, allow_unsafe)
-    pre = request.preprocessor
-    if pre is None:
-        raise NntrainError(f"{request.target} has no preprocess.json next to it, so its inputs "
-                           "cannot be prepared like in training", 1)
+    pre, x = request.preprocessor, request.x
+    if pre is None:  # a .keras file alone: nntrain's models hold their preprocessing
+        pre = _as_declared(saved.model)
+        x = read_inputs(request.input_path, pre)
     model = _sub_model(saved.model, request.layer) if request.layer else saved.model
-    raw = _predict(model, pre.transform_x(request.x), request.input_path)
+    raw = _predict(model, pre.transform_x(x), request.input_path)
     output = output or default_output(request.input_path)
     if output.suffix == ".npy":
         array = raw if not isinstance(raw, list) else np.concatenate(
