@@ -68,3 +68,8 @@ def with_front(raw: Any, layers: list[Any]) -> Any:
     for layer in layers:
         raw = layer(raw)
     return raw
+
+
+def takes_strings(model: Any) -> bool:
+    """Raw text goes in (a TextVectorization layer inside): XLA cannot compile such a model."""
+    return any(t.dtype.name == "string" for t in model.inputs)

@@ -32,6 +32,7 @@ from nntrain.errors import NntrainError
 from nntrain.model.build import build_model
 from nntrain.model.compile import compile_model
 from nntrain.model.perceptron import compile_perceptron
+from nntrain.model.preprocessing import takes_strings
 from nntrain.model.summary import summary_text
 from nntrain.results.runs_table import format_number
 from nntrain.runs.atomic import remove_leftovers
@@ -139,7 +140,8 @@ class FitRun:
             if config.compile is None:  # the perceptron: its own rule, no gradient descent
                 compile_perceptron(model, jit_compile=device.jit_compile)
             else:
-                compile_model(model, config.compile, jit_compile=device.jit_compile)
+                compile_model(model, config.compile,  # XLA compiles no string op
+                              jit_compile=device.jit_compile and not takes_strings(model))
                 if checks_in_graph(model):
                     guard_train_step(model)
         check_inputs(model, fold.train.x, config.model.type == "functional")
