@@ -96,6 +96,17 @@ def make_csv(path: Path, gigabytes: float) -> int:
     return rows
 
 
+def nntrain_fit(config: dict, where: Path) -> tuple[list[float], float]:
+    """`nntrain fit` of `config` into where.run: each epoch's seconds, and the peak RSS."""
+    path = where.with_suffix(".yaml")
+    path.write_text(yaml.safe_dump(config))
+    run = where.with_suffix(".run")
+    _, peak = timed([sys.executable, "-m", "nntrain", "fit", str(path), "--run-dir", str(run)])
+    seconds = [float(line.split(",")[-1]) for line in
+               (run / "metrics.csv").read_text().splitlines()[1:]]
+    return seconds, peak
+
+
 def nntrain_csv(path: Path, work: Path, epochs: int, batch: int) -> tuple[list[float], float]:
     config = {"name": "csv", "seed": 1,
               "data": {"source": "csv", "path": str(path), "target": "label"},
@@ -105,13 +116,7 @@ def nntrain_csv(path: Path, work: Path, epochs: int, batch: int) -> tuple[list[f
               "compile": {"optimizer": "adam", "loss": "sparse_categorical_crossentropy",
                           "metrics": ["accuracy"]},
               "train": {"batch_size": batch, "epochs": epochs}}
-    cfg = work / "csv.yaml"
-    cfg.write_text(yaml.safe_dump(config))
-    _, peak = timed([sys.executable, "-m", "nntrain", "fit", str(cfg), "--run-dir",
-                     str(work / "csv_run")])
-    seconds = [float(line.split(",")[-1]) for line in
-               (work / "csv_run" / "metrics.csv").read_text().splitlines()[1:]]
-    return seconds, peak
+    return nntrain_fit(config, work / "csv")
 
 
 def plain_csv(path: Path, work: Path, epochs: int, batch: int, rows: int
@@ -164,13 +169,7 @@ def nntrain_epochs(folder: Path, work: Path, epochs: int, batch: int) -> tuple[l
               "compile": {"optimizer": "adam", "loss": "sparse_categorical_crossentropy",
                           "metrics": ["accuracy"]},
               "train": {"batch_size": batch, "epochs": epochs}}
-    path = work / "config.yaml"
-    path.write_text(yaml.safe_dump(config))
-    _, peak = timed([sys.executable, "-m", "nntrain", "fit", str(path), "--run-dir",
-                     str(work / "run")])
-    seconds = [float(line.split(",")[-1]) for line in
-               (work / "run" / "metrics.csv").read_text().splitlines()[1:]]
-    return seconds, peak
+    return nntrain_fit(config, work / "image_fit")
 
 
 def plain_epochs(folder: Path, work: Path, epochs: int, batch: int) -> tuple[list[float], float]:

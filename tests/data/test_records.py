@@ -4,8 +4,6 @@ a config written from CONFIG.md's examples trains without edits."""
 from __future__ import annotations
 
 import json
-import signal
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +16,7 @@ from nntrain.cli.app import app
 from nntrain.config.data_schema import DataConfig
 from nntrain.data import prepare
 from nntrain.data.records import RecordField
-from tests.reliability.helpers import metrics_rows, same_metrics, same_weights, start_cli, wait_for
+from tests.reliability.helpers import killed_and_resumed_equals_uninterrupted
 
 SIZE = 12
 
@@ -207,20 +205,7 @@ def test_sigkill_on_a_tfrecord_source_then_resume_matches_uninterrupted(tmp_path
     config["train"]["epochs"] = 24
     config["callbacks"] = {"checkpoint": {"monitor": "val_loss", "every_seconds": 0}}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
-    reference = start_cli("fit", "c.yaml", "--run-dir", "reference", cwd=tmp_path)
-    out, err = reference.communicate(timeout=300)
-    assert reference.returncode == 0, out + err
-    proc = start_cli("fit", "c.yaml", "--run-dir", "run", cwd=tmp_path)
-    run = tmp_path / "run"
-    wait_for(lambda: metrics_rows(run) >= 6, proc)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    time.sleep(0.1)
-    resumed = start_cli("fit", "--resume", "run", cwd=tmp_path)
-    out, err = resumed.communicate(timeout=300)
-    assert resumed.returncode == 0, out + err
-    assert same_metrics(run, tmp_path / "reference") <= 1e-5
-    assert same_weights(run / "model.keras", tmp_path / "reference" / "model.keras") <= 1e-5
+    run = killed_and_resumed_equals_uninterrupted("c.yaml", tmp_path, rows=6)
     assert not (run / "cache").exists()  # a disk cache lives only while training
 
 

@@ -3,8 +3,6 @@ the pixels image_dataset_from_directory would give, and a killed run resumes exa
 
 from __future__ import annotations
 
-import signal
-import time
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +14,7 @@ from nntrain.cli.app import app
 from nntrain.config.data_schema import DataConfig
 from nntrain.data import load_raw, prepare
 from nntrain.data.files import ImageFiles, materialize
-from tests.reliability.helpers import metrics_rows, same_metrics, same_weights, start_cli, wait_for
+from tests.reliability.helpers import killed_and_resumed_equals_uninterrupted
 
 
 def _stripes(folder: Path, per_class: int = 24, size: tuple[int, int] = (20, 24)) -> Path:
@@ -96,17 +94,4 @@ def test_an_image_folder_trains_evaluates_and_predicts(tmp_path: Path) -> None:
 def test_sigkill_on_an_image_folder_then_resume_matches_uninterrupted(tmp_path: Path) -> None:
     images = _stripes(tmp_path / "images")
     config = _config(tmp_path, images, epochs=30)
-    reference = start_cli("fit", config, "--run-dir", "reference", cwd=tmp_path)
-    out, err = reference.communicate(timeout=300)
-    assert reference.returncode == 0, out + err
-    proc = start_cli("fit", config, "--run-dir", "run", cwd=tmp_path)
-    run = tmp_path / "run"
-    wait_for(lambda: metrics_rows(run) >= 8, proc)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    time.sleep(0.1)
-    resumed = start_cli("fit", "--resume", "run", cwd=tmp_path)
-    out, err = resumed.communicate(timeout=300)
-    assert resumed.returncode == 0, out + err
-    assert same_metrics(run, tmp_path / "reference") <= 1e-5
-    assert same_weights(run / "model.keras", tmp_path / "reference" / "model.keras") <= 1e-5
+    killed_and_resumed_equals_uninterrupted(config, tmp_path, rows=8)

@@ -4,6 +4,7 @@ a subprocess we can kill, and a check that no file a run leaves behind is half-w
 from __future__ import annotations
 
 import fnmatch
+import signal
 import json
 import os
 import subprocess
@@ -127,3 +128,23 @@ def same_weights(a: Path, b: Path) -> float:
     wb = keras.models.load_model(b, safe_mode=True).get_weights()
     assert [w.shape for w in wa] == [w.shape for w in wb]
     return max(float(np.abs(x - y).max()) for x, y in zip(wa, wb))
+
+
+def killed_and_resumed_equals_uninterrupted(config: str | Path, cwd: Path, rows: int) -> Path:
+    """Fit `config` into cwd/reference; fit it again into cwd/run, SIGKILL it once `rows`
+    epochs are in metrics.csv, resume; the resumed run equals the reference (1e-5)."""
+    reference = start_cli("fit", config, "--run-dir", "reference", cwd=cwd)
+    out, err = reference.communicate(timeout=300)
+    assert reference.returncode == 0, out + err
+    proc = start_cli("fit", config, "--run-dir", "run", cwd=cwd)
+    run = cwd / "run"
+    wait_for(lambda: metrics_rows(run) >= rows, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.1)
+    resumed = start_cli("fit", "--resume", "run", cwd=cwd)
+    out, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, out + err
+    assert same_metrics(run, cwd / "reference") <= 1e-5
+    assert same_weights(run / "model.keras", cwd / "reference" / "model.keras") <= 1e-5
+    return run
