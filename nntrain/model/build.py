@@ -81,10 +81,10 @@ def _functional(cfg: ModelConfig, float32_outputs: bool, state: dict[str, Any] |
     inputs = []
     one = len(cfg.inputs or []) == 1
     for i, spec in enumerate(cfg.inputs or []):
-        front = front_layers(state, None if one and _single_input(state) else spec.name)
+        key = None if one and _single_input(state) else spec.name  # the data's name for it
+        front = front_layers(state, key)
         if front:
-            inputs.append(raw_input(state or {}, None if one and _single_input(state)
-                                    else spec.name, spec.name))
+            inputs.append(raw_input(state or {}, key, spec.name))
             tensors[spec.name] = with_front(inputs[-1], front)
             _check_front(tuple(tensors[spec.name].shape[1:]), tuple(spec.shape),
                          f"model.inputs[{i}].shape")

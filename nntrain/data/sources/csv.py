@@ -203,7 +203,7 @@ def _load_stream(cfg: DataConfig) -> RawData:
     for key in ("path", "validation_path", "test_path"):
         path = getattr(cfg, key)
         if path:
-            splits[key], known = stream_split(cfg, path, f"data.{key}", layout,
+            splits[key], known = stream_split(path, f"data.{key}", layout,
                                               lambda c, p=path: check(c, p), known)
     info: dict[str, Any] = {"source": f"csv {cfg.path} (streamed)", "feature_names": features}
     by_column = {cols[0]: k.partition(":")[2] for k, cols in layout["labels"].items()}

@@ -108,7 +108,7 @@ def _lines(path: str) -> int:
     return n - 1 + (last != b"\n")
 
 
-def stream_split(cfg: DataConfig, path: str, field: str, layout: dict[str, Any],
+def stream_split(path: str, field: str, layout: dict[str, Any],
                  report: Any, known: dict[str, list[str]] | None) -> tuple[Split, dict]:
     """One CSV file as a Split of record fields; `layout` gives inputs and labels as
     {key: columns} (keys "x" / "y" for a single array, "x:NAME" / "y:NAME" per named input /
