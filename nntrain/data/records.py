@@ -105,7 +105,8 @@ def in_ranges(ds: Any, ranges: Ranges, first: Any = 0) -> Any:
 
     lo = tf.constant([a for a, _ in ranges] or [0], tf.int64)
     hi = tf.constant([b for _, b in ranges] or [0], tf.int64)
-    return (ds.enumerate(start=first)
+    end = tf.maximum(tf.reduce_max(hi) - tf.cast(first, tf.int64), 0)
+    return (ds.take(end).enumerate(start=first)  # stop reading after the last range
             .filter(lambda n, _r: tf.reduce_any((n >= lo) & (n < hi)))
             .map(lambda _n, r: r))
 
