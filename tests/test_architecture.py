@@ -18,7 +18,7 @@ LAYERS = [
     {"data", "device", "model"},
     {"runs"},
     {"training"},
-    {"results"},
+    {"results", "export", "serve"},
     {"workflows"},
     {"cli"},
     {"__main__"},

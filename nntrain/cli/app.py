@@ -40,6 +40,8 @@ EXAMPLES = {  # one per command, shown at the end of its --help
     "compare": "nntrain compare runs/iris/20261123-104848 runs/iris/20261123-111246",
     "weights": "nntrain weights runs/iris/20261123-104848 --layer dense",
     "init": "nntrain init --template tabular_classifier my_model.yaml",
+    "export": "nntrain export runs/iris/20261123-104848 --format tflite --quantize int8",
+    "serve": "nntrain serve runs/iris/20261123-104848 --port 8501",
 }
 out = Console(highlight=False)
 out.soft_wrap = not out.is_terminal  # into a file or a pipe: each line whole, never wrapped
@@ -301,6 +303,44 @@ def weights(
     from nntrain.cli.results_commands import weights_command
 
     _guard(lambda: weights_command(target, layer, csv, allow_unsafe, out))
+
+
+@app.command()
+def export(
+    target: Annotated[Path, typer.Argument(help="run directory (or a .keras file inside one)")],
+    format: Annotated[str, typer.Option(
+        "--format", help="saved_model (TF Serving's NAME/VERSION layout) | tflite | onnx")
+    ] = "saved_model",
+    quantize: Annotated[str | None, typer.Option(
+        "--quantize", help="tflite: float16 | dynamic | int8; onnx: dynamic | int8")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", help="file (tflite, onnx) or model folder (saved_model); default "
+                         "RUN/export/")] = None,
+    allow_unsafe: UnsafeOption = False,
+) -> None:
+    """Write the model for deployment and check it predicts what model.keras predicts."""
+    from nntrain.cli.deploy_commands import export_command
+
+    _guard(lambda: export_command(target, format, quantize, output, allow_unsafe, out))
+
+
+@app.command()
+def serve(
+    target: Annotated[Path, typer.Argument(help="run directory or .keras file")],
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port (TF Serving's REST port)")
+                    ] = 8501,
+    workers: Annotated[int, typer.Option(
+        "--workers", help="server processes, each with its own copy of the model")] = 1,
+    batching: Annotated[bool, typer.Option(
+        "--batching/--no-batching",
+        help="merge requests that arrive together into one model call")] = True,
+    allow_unsafe: UnsafeOption = False,
+) -> None:
+    """Serve predictions over HTTP with TensorFlow Serving's REST API."""
+    from nntrain.cli.deploy_commands import serve_command
+
+    _guard(lambda: serve_command(target, host, port, workers, batching, allow_unsafe, out))
 
 
 @app.command()

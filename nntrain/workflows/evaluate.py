@@ -39,14 +39,19 @@ def _config_for(saved: SavedModel, config_path: Path | None, overrides: list[str
     return saved.run.read_config(allow_unsafe)
 
 
-def pick_split(config: Config, preprocessor: Preprocessor) -> tuple[str, Split]:
-    """The same raw data and split as training (same seed), preprocessed with the stored state."""
+def splits_of(config: Config, preprocessor: Preprocessor) -> dict[str, Split]:
+    """The same raw data and splits as training (same seed), preprocessed with the stored
+    state: test, validation, training, those that exist, held-out ones first."""
     raw = load_raw(config.data)
     train, validation = split_data(raw, config.data, int(config.seed or 0))[0]
-    for name, split in (("test", raw.test), ("validation", validation), ("training", train)):
-        if split is not None:
-            return name, preprocessor.transform(split)  # type: ignore[return-value]
-    raise AssertionError("unreachable: training data always exists")
+    return {name: preprocessor.transform(split)  # type: ignore[misc]
+            for name, split in (("test", raw.test), ("validation", validation),
+                                ("training", train)) if split is not None}
+
+
+def pick_split(config: Config, preprocessor: Preprocessor) -> tuple[str, Split]:
+    """The test data, else validation, else training."""
+    return next(iter(splits_of(config, preprocessor).items()))
 
 
 def run_eval(target: Path, config_path: Path | None, overrides: list[str],
@@ -65,13 +70,18 @@ def has_front(model: Any) -> bool:
     return any(layer.name.startswith(PREFIX) for layer in model.layers)
 
 
-def _evaluate(saved: SavedModel, config: Config) -> EvalResult:
-    pre = saved.preprocessor
-    if pre is None:
-        from nntrain.data import prepare
+def preprocessor_of(saved: SavedModel, config: Config) -> Preprocessor:
+    """The run's stored preprocessing; for a bare .keras file, fitted again on its data."""
+    if saved.preprocessor is not None:
+        return saved.preprocessor
+    from nntrain.data import prepare
 
-        pre = prepare(config.data, int(config.seed or 0),
-                      in_model=has_front(saved.model))[0].preprocessor
+    return prepare(config.data, int(config.seed or 0),
+                   in_model=has_front(saved.model))[0].preprocessor
+
+
+def _evaluate(saved: SavedModel, config: Config) -> EvalResult:
+    pre = preprocessor_of(saved, config)
     name, split = pick_split(config, pre)
     metrics = evaluate(saved.model, split, config.train.batch_size)
     written = skipped = None

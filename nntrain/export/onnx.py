@@ -1,0 +1,91 @@
+"""ONNX files by tf2onnx, run with onnxruntime; quantized by onnxruntime's own tools."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nntrain.errors import runtime_error
+from nntrain.model.signature import input_specs
+from nntrain.runs.atomic import atomic_path
+
+QUANTIZE = ("dynamic", "int8")
+
+Calibration = Callable[[], Iterator[dict[str, np.ndarray]]]
+
+
+def _convert(model: Any, target: Path) -> None:
+    from nntrain.engine import quiet_stderr, tf
+    import tf2onnx
+
+    logging.getLogger("tf2onnx").setLevel(logging.ERROR)
+    try:
+        with quiet_stderr():
+            tf2onnx.convert.from_keras(model, input_signature=input_specs(model),
+                                       output_path=str(target))
+    except Exception as exc:  # noqa: BLE001 - tf2onnx raises many types, all reported
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise runtime_error(f"tf2onnx could not convert the model on TensorFlow "
+                            f"{tf.__version__}: {first[:400]}",
+                            "export it as saved_model or tflite") from None
+
+
+class _Reader:
+    """onnxruntime's CalibrationDataReader over our calibration examples."""
+
+    def __init__(self, calibration: Calibration) -> None:
+        self.examples = calibration()
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        return next(self.examples, None)
+
+
+def _quantize(source: Path, target: Path, quantize: str, calibration: Calibration | None) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic, quantize_static
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # "consider pre-processing before quantization", each time
+    try:
+        if quantize == "dynamic":
+            quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+        else:
+            quantize_static(str(source), str(target), _Reader(calibration),  # type: ignore[arg-type]
+                            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
+
+
+def write_onnx(model: Any, target: Path, quantize: str | None,
+               calibration: Calibration | None) -> Path:
+    with atomic_path(target) as tmp:
+        _convert(model, tmp)
+        if quantize:
+            float_model = tmp.with_name(tmp.name + ".float.onnx")
+            os.replace(tmp, float_model)
+            try:
+                _quantize(float_model, tmp, quantize, calibration)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    float_model.unlink()
+    return target
+
+
+class OnnxRunner:
+    def __init__(self, path: Path, output_names: list[str]) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(str(path), options,
+                                                    providers=["CPUExecutionProvider"])
+        self.output_names = output_names
+
+    def __call__(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+        return [np.asarray(v) for v in self.session.run(self.output_names, inputs)]

@@ -1,0 +1,79 @@
+"""TensorFlow Lite (LiteRT) files, converted from the exported SavedModel's signature so the
+interpreter's signature runner takes the same input names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nntrain.errors import runtime_error
+from nntrain.export.saved_model import SIGNATURE
+from nntrain.runs.atomic import write_with
+
+QUANTIZE = ("float16", "dynamic", "int8")
+
+Calibration = Callable[[], Iterator[dict[str, np.ndarray]]]
+
+
+def _converter(saved_model: Path, quantize: str | None, calibration: Calibration | None) -> Any:
+    from nntrain.engine import tf
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model), [SIGNATURE])
+    if quantize:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if quantize == "int8":  # int8 weights and activations; float inputs and outputs stay
+        converter.representative_dataset = calibration
+    return converter
+
+
+def write_tflite(saved_model: Path, target: Path, quantize: str | None,
+                 calibration: Calibration | None) -> Path:
+    from nntrain.engine import quiet_stderr
+
+    try:
+        with quiet_stderr():
+            content = _converter(saved_model, quantize, calibration).convert()
+    except Exception as exc:  # noqa: BLE001 - the converter raises many types, all reported
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise runtime_error(f"TFLite conversion failed: {first[:400]}",
+                            "models with text inputs need TensorFlow ops LiteRT lacks; "
+                            "export them as saved_model") from None
+    write_with(target, lambda tmp: tmp.write_bytes(content))
+    return target
+
+
+def _interpreter(path: Path) -> Any:
+    """LiteRT's interpreter (ai-edge-litert); TensorFlow's own while it still ships one."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        from nntrain.engine import tf
+
+        Interpreter = tf.lite.Interpreter
+    return Interpreter(model_path=str(path))
+
+
+class TFLiteRunner:
+    def __init__(self, path: Path, output_names: list[str]) -> None:
+        from nntrain.engine import quiet_stderr
+
+        with quiet_stderr():  # "Created TensorFlow Lite XNNPACK delegate", on every load
+            self.runner = _interpreter(path).get_signature_runner(SIGNATURE)
+        self.output_names = output_names
+        self.quiet = True
+
+    def __call__(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+        from nntrain.engine import quiet_stderr
+
+        if self.quiet:  # the delegate announces itself on the first call
+            with quiet_stderr():
+                outputs = self.runner(**inputs)
+            self.quiet = False
+        else:
+            outputs = self.runner(**inputs)
+        return [np.asarray(outputs[name]) for name in self.output_names]
