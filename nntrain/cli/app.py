@@ -32,6 +32,7 @@ app = typer.Typer(
 EXAMPLES = {  # one per command, shown at the end of its --help
     "validate": "nntrain validate configs/iris.yaml",
     "fit": "nntrain fit configs/iris.yaml --set train.epochs=3",
+    "tune": "nntrain tune configs/iris_tune.yaml --trials 12 --jobs 2",
     "eval": "nntrain eval runs/iris/20261123-104848",
     "predict": "nntrain predict runs/iris/20261123-104848 --input datasets/iris.csv",
     "summary": "nntrain summary configs/iris.yaml",
@@ -202,6 +203,38 @@ def fit(
     from nntrain.cli.fit_command import run_fit_command
 
     _guard(lambda: run_fit_command(config, set_ or [], run_dir, resume, allow_unsafe, out))
+
+
+@app.command()
+def tune(
+    config: Annotated[Path | None, typer.Argument(
+        help="YAML config with a `tune:` section (see configs/iris_tune.yaml); left out with "
+             "--resume")] = None,
+    set_: SetOption = None,
+    trials: Annotated[int | None, typer.Option(
+        "--trials", min=1, help="trials in all (default: tune.trials)")] = None,
+    jobs: Annotated[int, typer.Option(
+        "--jobs", min=1, help="trials at once, in processes sharing the cores")] = 1,
+    storage: Annotated[str | None, typer.Option(
+        "--storage", help="Optuna database URL that processes on several machines share "
+                          "(default: study.db in the study directory)")] = None,
+    study_name: Annotated[str | None, typer.Option(
+        "--study-name", help="the study's name in the storage (default: the config's name)")
+    ] = None,
+    study_dir: Annotated[Path | None, typer.Option(
+        "--study-dir", help="write the study here (default: <output.dir>/<name>/tune-<time>)")
+    ] = None,
+    resume: Annotated[Path | None, typer.Option(
+        "--resume", help="continue this study directory")] = None,
+    worker: Annotated[int | None, typer.Option("--worker", hidden=True)] = None,
+    allow_unsafe: UnsafeOption = False,
+) -> None:
+    """Search hyperparameters with Optuna: each trial is an ordinary run in the study folder."""
+    from nntrain.cli.tune_command import TuneArgs, run_tune_command
+
+    args = TuneArgs(config, set_ or [], trials, jobs, storage, study_name, study_dir, resume,
+                    worker, allow_unsafe)
+    _guard(lambda: run_tune_command(args, out))
 
 
 @app.command("eval")

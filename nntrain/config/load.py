@@ -285,6 +285,10 @@ def validate_data(data: Any, smap: SourceMap, *, allow_unsafe: bool = False,
                                     + _problem_locations(problems, smap))) from None
     problems += _check_paths(config, smap)
     problems += [] if problems else csv_column_problems(config.data)
+    if config.tune is not None and not problems:  # each searched value, set in this config
+        from nntrain.config.tune_space import space_problems  # it validates through here
+
+        problems += space_problems(config, data, smap, allow_unsafe, base)
     if problems:
         raise NntrainError(_by_line(_problem_locations(problems, smap)))
     if config.name is None:
@@ -325,6 +329,8 @@ def dump_config(config: Config, folder: Path | None = None, relative: tuple[str,
         section, key = field.split(".")
         if data.get(section, {}).get(key):
             data[section][key] = relative_to(data[section][key], folder.resolve())
+    if data.get("tune") is None:
+        data.pop("tune", None)
     for layer in data["model"]["layers"]:
         for key in ("name", "inputs"):
             if layer.get(key) is None:

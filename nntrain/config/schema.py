@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from nntrain.config.addresses import parse_host_port
 from nntrain.config.data_schema import DataConfig, Strict
+from nntrain.config.tune_schema import TuneConfig
 
 # A Keras object by name (`relu`, `adam`) or as {type: ClassName, ...constructor arguments}.
 KerasSpec = str | dict[str, Any]
@@ -258,6 +259,8 @@ class Config(Strict):
     callbacks: CallbacksConfig = Field(default_factory=CallbacksConfig)
     device: DeviceConfig = Field(default_factory=DeviceConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
+    tune: TuneConfig | None = Field(None, description="`nntrain tune`: the values to search; "
+                                    "`nntrain fit` trains the config's own values")
 
     @field_validator("name")
     @classmethod

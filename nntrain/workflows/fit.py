@@ -17,6 +17,7 @@ import socket
 import statistics
 import tempfile
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,8 +76,10 @@ class FitRun:
     """One `nntrain fit` (a new run, or `resume` of an interrupted one)."""
 
     def __init__(self, loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = None,
-                 resume: RunDir | None = None, changed: bool = False) -> None:
+                 resume: RunDir | None = None, changed: bool = False,
+                 callbacks: Sequence[Any] = ()) -> None:
         self.config = loaded.config
+        self.extra_callbacks = list(callbacks)  # after the metrics row is written (tune's pruner)
         self.relative = loaded.relative  # path fields config.yaml keeps relative
         self.changed = changed  # a resume with --set: more epochs or other callback settings
         self.reporter = reporter
@@ -350,6 +353,7 @@ class FitRun:
                 write_graph=cb.tensorboard.write_graph, update_freq=cb.tensorboard.update_freq,
                 profile_batch=0))
         callbacks.append(MetricsLog(rows, run.write_metrics, self.reporter))
+        callbacks += self.extra_callbacks
         callbacks.append(ProgressBridge(self.reporter))
         callbacks.append(ResumableBackup(run.backup, callbacks,
                                          every_epoch=multi_worker))
@@ -481,8 +485,9 @@ def kfold_summary(per_fold: Rows) -> dict[str, float]:
 
 
 def run_fit(loaded: LoadedConfig, reporter: Reporter, run_dir: Path | None = None,
-            resume: RunDir | None = None, changed: bool = False) -> FitResult:
-    fit = FitRun(loaded, reporter, run_dir, resume, changed)
+            resume: RunDir | None = None, changed: bool = False,
+            callbacks: Sequence[Any] = ()) -> FitResult:
+    fit = FitRun(loaded, reporter, run_dir, resume, changed, callbacks)
     try:
         return fit.execute()
     finally:
