@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from nntrain.errors import runtime_error
+from nntrain.model.preprocessing import PREFIX
 from nntrain.model.signature import input_specs
 from nntrain.runs.atomic import atomic_path
 
@@ -55,9 +56,13 @@ def _quantize(source: Path, target: Path, quantize: str, calibration: Calibratio
     try:
         if quantize == "dynamic":
             quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
-        else:
+        else:  # the input steps stay float, as in tflite.py (one int8 scale fits no raw table)
+            import onnx
+
+            front = [n.name for n in onnx.load(str(source)).graph.node if PREFIX in n.name]
             quantize_static(str(source), str(target), _Reader(calibration),  # type: ignore[arg-type]
-                            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+                            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                            nodes_to_exclude=front)
     finally:
         root.setLevel(level)
 

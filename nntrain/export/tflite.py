@@ -11,6 +11,7 @@ import numpy as np
 
 from nntrain.errors import runtime_error
 from nntrain.export.saved_model import SIGNATURE
+from nntrain.model.preprocessing import PREFIX
 from nntrain.runs.atomic import write_with
 
 QUANTIZE = ("float16", "dynamic", "int8")
@@ -31,13 +32,33 @@ def _converter(saved_model: Path, quantize: str | None, calibration: Calibration
     return converter
 
 
+def _int8_with_float_preprocessing(saved_model: Path, calibration: Calibration) -> bytes:
+    """int8 everywhere but the model's input steps (Normalization above all): one int8 scale
+    for raw features of unlike ranges (areas in the thousands, ratios under 1) zeroes the
+    small ones: breast cancer's test accuracy fell from 0.91 to 0.61 that way."""
+    from nntrain.engine import tf
+
+    content = _converter(saved_model, "int8", calibration).convert()
+    front = [d["name"] for d in _interpreter(content).get_tensor_details()
+             if f"/{PREFIX}" in d["name"]]
+    if not front:
+        return content
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=front)
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=_converter(saved_model, "int8", calibration), debug_dataset=calibration,
+        debug_options=options)
+    return debugger.get_nondebug_quantized_model()
+
+
 def write_tflite(saved_model: Path, target: Path, quantize: str | None,
                  calibration: Calibration | None) -> Path:
     from nntrain.engine import quiet_stderr
 
     try:
         with quiet_stderr():
-            content = _converter(saved_model, quantize, calibration).convert()
+            content = _int8_with_float_preprocessing(saved_model, calibration) \
+                if quantize == "int8" and calibration else \
+                _converter(saved_model, quantize, calibration).convert()
     except Exception as exc:  # noqa: BLE001 - the converter raises many types, all reported
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise runtime_error(f"TFLite conversion failed: {first[:400]}",
@@ -47,7 +68,7 @@ def write_tflite(saved_model: Path, target: Path, quantize: str | None,
     return target
 
 
-def _interpreter(path: Path) -> Any:
+def _interpreter(model: Path | bytes) -> Any:
     """LiteRT's interpreter (ai-edge-litert); TensorFlow's own while it still ships one."""
     try:
         from ai_edge_litert.interpreter import Interpreter
@@ -55,7 +76,9 @@ def _interpreter(path: Path) -> Any:
         from nntrain.engine import tf
 
         Interpreter = tf.lite.Interpreter
-    return Interpreter(model_path=str(path))
+    if isinstance(model, bytes):
+        return Interpreter(model_content=model)
+    return Interpreter(model_path=str(model))
 
 
 class TFLiteRunner:
