@@ -88,8 +88,13 @@ class OnnxRunner:
 
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(str(path), options,
-                                                    providers=["CPUExecutionProvider"])
+        try:
+            self.session = onnxruntime.InferenceSession(str(path), options,
+                                                        providers=["CPUExecutionProvider"])
+        except Exception as exc:  # noqa: BLE001 - onnxruntime's own exception types
+            raise runtime_error(f"onnxruntime cannot run the converted {path.name}: "
+                                f"{str(exc).strip().splitlines()[0][:300]}",
+                                "export it with --format saved_model or tflite") from None
         self.output_names = output_names
 
     def __call__(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:

@@ -3,6 +3,7 @@ interpreter's signature runner takes the same input names."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,13 @@ def _int8_with_float_preprocessing(saved_model: Path, calibration: Calibration) 
     return debugger.get_nondebug_quantized_model()
 
 
+def converter_message(text: str) -> str:
+    """The converter's first error without the MLIR source locations around it."""
+    lines = [line for line in text.splitlines() if "error:" in line] or text.splitlines() or [""]
+    message = re.sub(r"^.*?error: (loc\(.*\)\)?: )?", "", lines[0]).strip()
+    return message[:300] or "no reason given"
+
+
 def write_tflite(saved_model: Path, target: Path, quantize: str | None,
                  calibration: Calibration | None) -> Path:
     from nntrain.engine import quiet_stderr
@@ -60,10 +68,8 @@ def write_tflite(saved_model: Path, target: Path, quantize: str | None,
                 if quantize == "int8" and calibration else \
                 _converter(saved_model, quantize, calibration).convert()
     except Exception as exc:  # noqa: BLE001 - the converter raises many types, all reported
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise runtime_error(f"TFLite conversion failed: {first[:400]}",
-                            "models with text inputs need TensorFlow ops LiteRT lacks; "
-                            "export them as saved_model") from None
+        raise runtime_error(f"TFLite conversion failed: {converter_message(str(exc))}",
+                            "export it with --format saved_model") from None
     write_with(target, lambda tmp: tmp.write_bytes(content))
     return target
 

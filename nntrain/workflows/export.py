@@ -17,7 +17,7 @@ import numpy as np
 
 from nntrain.data.files import materialize
 from nntrain.data.types import Split
-from nntrain.errors import NntrainError, config_error
+from nntrain.errors import NntrainError, config_error, runtime_error
 from nntrain.export import onnx, tflite
 from nntrain.export.check import ExportCheck, Head, check_export, size_bytes
 from nntrain.export.saved_model import SavedModelRunner, write_saved_model
@@ -125,6 +125,10 @@ def _write(saved: SavedModel, fmt: str, quantize: str | None, target: Path,
            train: Split) -> tuple[Path, Any]:
     """The exported file (or SavedModel version folder) and a runner that calls it."""
     model, outputs = saved.model, list(saved.model.output_names)
+    if fmt != "saved_model" and any(t.dtype.name == "string" for t in model.inputs):
+        raise runtime_error(f"the model takes text: its TextVectorization layer runs TensorFlow "
+                            f"string ops that {'LiteRT' if fmt == 'tflite' else 'ONNX Runtime'} "
+                            "lacks", "export it with --format saved_model, which TF Serving runs")
     calibration = _calibration(model, train) if quantize == "int8" else None
     if fmt == "saved_model":
         folder = write_saved_model(model, target)

@@ -120,7 +120,8 @@ def check_port(host: str, port: int) -> None:
         with socket.create_server((host, port)):
             pass
     except OSError as exc:
-        raise NntrainError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1,
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise NntrainError(f"cannot listen on {host}:{port}: {reason}", 1,
                            path="--port", hint="choose another --port, or stop what uses it"
                            ) from None
 
