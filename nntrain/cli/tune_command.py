@@ -5,7 +5,6 @@ or Optuna start."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import subprocess
 import sys
@@ -45,10 +44,13 @@ class TuneArgs:
 
 
 def need_optuna() -> None:
-    if importlib.util.find_spec("optuna") is None:
+    """Optuna is an optional extra: without it, say how to install it."""
+    try:
+        import optuna  # noqa: F401
+    except ImportError:
         raise NntrainError("nntrain tune runs on Optuna, which is not installed", 1,
                            hint=f"install it with: {INSTALL} (in nntrain's folder), or pip "
-                                "install optuna")
+                                "install optuna") from None
 
 
 def absolute_sqlite(url: str) -> str:

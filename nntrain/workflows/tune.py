@@ -98,13 +98,16 @@ def in_space(entry: SpaceEntry, value: Any) -> Any:
     return value
 
 
-def make_sampler(tune: TuneConfig, seed: int) -> optuna.samplers.BaseSampler:
+def make_sampler(tune: TuneConfig, seed: int | None,
+                 grid_seed: int) -> optuna.samplers.BaseSampler:
+    """`seed` None: drawn. The grid's points are numbered in an order drawn from its seed, so
+    every process of a study must have the same one (`grid_seed`, the config's)."""
     if tune.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if tune.sampler == "grid":
         grid = {key: encoded(e) if e.choice is not None else e.grid()
                 for key, e in tune.space.items()}
-        return optuna.samplers.GridSampler(grid, seed=seed)
+        return optuna.samplers.GridSampler(grid, seed=grid_seed)
     if tune.sampler == "cmaes":
         try:
             import cmaes  # noqa: F401 - Optuna's CMA-ES sampler needs it
@@ -163,7 +166,7 @@ class EpochReport(keras.callbacks.Callback):
         self.trial.report(float(logs[self.metric]), epoch + 1)
         if self.parent is not None and os.getppid() != self.parent:
             raise Interrupted(signal.SIGHUP)
-        if self.trial.should_prune():
+        if epoch + 1 < self.params["epochs"] and self.trial.should_prune():  # not the last
             self.pruned_after = epoch + 1
             self.model.stop_training = True
 
@@ -190,10 +193,11 @@ class Tuner:
             "maximize" if higher_is_better(self.tune.metric) else "minimize")
         meta = folder.read_meta()
         self.name = str(meta["study_name"])
-        self.study = self.open(folder.storage_url(), job)
+        shared = meta.get("storage") is not None  # other machines may join it there
+        self.study = self.open(folder.storage_url(), self.sampler_seed(job, shared))
         self.best_written: int | None = None
 
-    def open(self, url: str, job: int) -> optuna.Study:
+    def open(self, url: str, seed: int | None) -> optuna.Study:
         """The study in its storage, created or joined; joining one that searches something
         else is refused."""
         storage = open_storage(url)
@@ -202,10 +206,10 @@ class Tuner:
                                                deepcopy=False))
         except KeyError:
             known = 0
-        seed = int(self.base.config.seed or 0) + known + 1000 * job + (os.getpid() if known else 0)
+        seed = None if known else seed  # resumed: drawn, or it would repeat its first trials
         study = optuna.create_study(
             storage=storage, study_name=self.name, direction=self.direction, load_if_exists=True,
-            sampler=make_sampler(self.tune, seed),
+            sampler=make_sampler(self.tune, seed, int(self.base.config.seed or 0)),
             pruner=make_pruner(self.tune, self.base.config.train.epochs))
         searches = json.dumps({"metric": self.tune.metric, "direction": self.direction,
                                "space": self.tune.model_dump(mode="json")["space"]})
@@ -217,6 +221,12 @@ class Tuner:
                                "metric than this config", "--study-name",
                                "give this search a name of its own with --study-name")
         return study
+
+    def sampler_seed(self, job: int, shared: bool) -> int | None:
+        """From the config's seed, so that a new study of one process samples the same trials
+        each time, each --jobs process its own; drawn for processes that other machines may
+        join (a shared --storage), or they would sample each other's trials."""
+        return None if shared else int(self.base.config.seed or 0) + 1000 * job
 
     # -- what runs ----------------------------------------------------------------------------
     def trials(self, *states: TrialState) -> list[FrozenTrial]:
@@ -265,9 +275,17 @@ class Tuner:
             elif not (t.state == TrialState.FAIL and t.user_attrs.get("interrupted")):
                 continue
             if t.number not in rerun:
-                self.study.enqueue_trial(t.params, user_attrs={"rerun_of": t.number})
+                self.queue_again(t)
                 queued.append(t.number)
         return queued
+
+    def queue_again(self, t: FrozenTrial) -> None:
+        """A waiting trial with `t`'s values (the grid sampler's own record of which point
+        it is kept with them: the grid sampler fails on a queued trial without it)."""
+        grid = {k: v for k, v in t.system_attrs.items() if k in ("grid_id", "search_space")}
+        self.study.add_trial(optuna.trial.create_trial(
+            state=TrialState.WAITING, params=t.params, distributions=t.distributions,
+            user_attrs={"rerun_of": t.number}, system_attrs=grid))
 
     def run(self) -> None:
         """Trials until the study has `tune.trials` (or the timeout passes, or the grid is
