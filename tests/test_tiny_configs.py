@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from nntrain.cli.app import app
 from tests.conftest import REPO, run_cli
 
 TINY = sorted((REPO / "configs" / "tiny").glob("*.yaml"))
@@ -31,30 +33,47 @@ def _predict_input(run: Path, tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each tiny config trained once by a real `nntrain fit` process."""
+    return {}
+
+
+def _fit(config: Path, fitted: dict[str, Path], folder: Path) -> Path:
+    if config.stem not in fitted:
+        run = folder / config.stem
+        result = run_cli("fit", config, "--run-dir", run)
+        assert result.returncode == 0, result.stdout + result.stderr
+        fitted[config.stem] = run
+    return fitted[config.stem]
+
+
 @pytest.mark.parametrize("config", TINY, ids=[c.stem for c in TINY])
-def test_tiny_config_fits_evaluates_and_predicts(config: Path, tmp_path: Path) -> None:
-    run = tmp_path / "run"
-    fitted = run_cli("fit", config, "--run-dir", run)
-    assert fitted.returncode == 0, fitted.stdout + fitted.stderr
+def test_tiny_config_fits_evaluates_and_predicts(config: Path, fitted: dict[str, Path],
+                                                 tmp_path: Path) -> None:
+    """fit as its own process; eval and predict in this one (TensorFlow already loaded)."""
+    run = _fit(config, fitted, tmp_path)
     assert (run / "model.keras").is_file()
 
-    evaluated = run_cli("eval", run)
-    assert evaluated.returncode == 0, evaluated.stderr
+    evaluated = CliRunner().invoke(app, ["eval", str(run)])
+    assert evaluated.exit_code == 0, evaluated.output
     metrics = json.loads((run / "eval.json").read_text())
     assert metrics and all(np.isfinite(v) for v in metrics.values())
 
     out = tmp_path / "pred.csv"
-    predicted = run_cli("predict", run, "--input", _predict_input(run, tmp_path), "--output", out)
-    assert predicted.returncode == 0, predicted.stderr
+    predicted = CliRunner().invoke(app, ["predict", str(run), "--input",
+                                         str(_predict_input(run, tmp_path)), "--output", str(out)])
+    assert predicted.exit_code == 0, predicted.output
     assert len(pd.read_csv(out)) == 5
 
 
-def test_iris_text_labels_come_back_as_species_names(tmp_path: Path) -> None:
-    run = tmp_path / "iris"
-    assert run_cli("fit", "configs/tiny/two_inputs.yaml", "--run-dir", run).returncode == 0
+def test_iris_text_labels_come_back_as_species_names(fitted: dict[str, Path],
+                                                     tmp_path: Path) -> None:
+    run = _fit(REPO / "configs/tiny/two_inputs.yaml", fitted, tmp_path)
     out = tmp_path / "pred.csv"
-    result = run_cli("predict", run, "--input", "datasets/iris.csv", "--output", out)
-    assert result.returncode == 0, result.stderr
+    result = CliRunner().invoke(app, ["predict", str(run), "--input",
+                                      str(REPO / "datasets/iris.csv"), "--output", str(out)])
+    assert result.exit_code == 0, result.output
     pred = pd.read_csv(out)
     truth = pd.read_csv(REPO / "datasets/iris.csv")["species"]
     assert set(pred["class"]) <= {"setosa", "versicolor", "virginica"}
