@@ -61,6 +61,18 @@ def absolute_sqlite(url: str) -> str:
     return url
 
 
+def check_storage(url: str) -> None:
+    """A --storage URL SQLAlchemy cannot read is refused before any folder is made."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise config_error(f"{url} is not a database URL Optuna can open ({exc})", "--storage",
+                           "e.g. sqlite:///study.db or postgresql://host/db") from None
+
+
 def new_study(args: TuneArgs) -> tuple[StudyDir, LoadedConfig]:
     """study.yaml (the config searched, --set applied) and study.json (where its trials are
     stored) in a new study directory."""
@@ -71,6 +83,8 @@ def new_study(args: TuneArgs) -> tuple[StudyDir, LoadedConfig]:
         raise config_error(f"{args.config} has no `tune:` section, so there is nothing to "
                            "search", "tune", "add one: tune: {space: {compile.optimizer."
                            "learning_rate: {loguniform: [1.0e-4, 1.0e-1]}}}")
+    if args.storage:
+        check_storage(args.storage)
     if args.study_dir is not None:
         there = StudyDir(args.study_dir)
         if there.is_study():
@@ -306,5 +320,5 @@ class TrialsView:
         said = stopped.problems[0].message.split(";")[0]
         return NntrainError(f"{said}: {self.tuner.counted()} of {self.tuner.tune.trials} trials "
                             f"done; the study is kept in {folder.root}", stopped.exit_code,
-                            hint=f"continue it with: nntrain tune --resume {folder.root} (the "
-                                 "trial that was running is tried again)")
+                            hint=f"continue it with: nntrain tune --resume {folder.root}; the "
+                                 "trial that was running is tried again")

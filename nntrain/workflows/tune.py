@@ -311,7 +311,8 @@ class Tuner:
         report = EpochReport(trial, self.tune.metric, self.parent)
         try:
             result = self.fit(values, run, report)
-        except StudyError:
+        except StudyError as exc:
+            trial.set_user_attr("error", exc.render())
             raise
         except NntrainError as exc:
             if exc.exit_code < 128:
@@ -325,6 +326,8 @@ class Tuner:
             first = (str(exc).strip().splitlines() or [""])[0]
             raise self.failed(trial, f"{type(exc).__name__}: {first}") from None
         trial.set_user_attr("epochs", len(result.rows))
+        if result.split == "test" and result.eval:  # in trials.csv; the search never uses it
+            trial.set_user_attr("test", result.eval)
         if report.pruned_after is not None:
             run.set_status(STATUS_FINISHED, pruned_after_epoch=report.pruned_after)
             raise optuna.TrialPruned(f"pruned after epoch {report.pruned_after}")
@@ -366,7 +369,9 @@ class Tuner:
                                        "its values again")
         return {"trial": t.number, "state": STATES[t.state],
                 **{key: t.params.get(key) for key in self.tune.space},
-                self.tune.metric: value, "epochs": t.user_attrs.get("epochs", len(steps)),
+                self.tune.metric: value,
+                **{f"test_{k}": v for k, v in t.user_attrs.get("test", {}).items()},
+                "epochs": t.user_attrs.get("epochs", len(steps)),
                 "seconds": round((end - t.datetime_start).total_seconds(), 1)
                 if t.datetime_start else None,
                 "run": self.run_label(t), "error": error}

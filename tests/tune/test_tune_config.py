@@ -45,7 +45,7 @@ def test_malformed_space_entries_exit_2_each_at_its_line(tmp_path: Path) -> None
     done = run_cli("validate", bad)
     assert done.returncode == 2, done.stdout + done.stderr
     assert_no_traceback(done)
-    for line in (f"bad.yaml:12:38: tune.space.compile.optimizer.learning_rate: [0.0, 0.1]: a "
+    for line in ("bad.yaml:12:38: tune.space.compile.optimizer.learning_rate: [0.0, 0.1]: a "
                  "log scale needs a low end above 0",
                  "bad.yaml:13:28: tune.space.model.layers[0].units: [64, 8]: the low end must "
                  "be below the high end",
