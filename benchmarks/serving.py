@@ -5,8 +5,9 @@ clients, with server-side batching on and off, on loopback only.
     python benchmarks/serving.py --requests 500      # a quicker look
 
 Each model is trained once (a few epochs: speed, not accuracy, is measured), then served by a
-real `nntrain serve` process per setting; the clients are httpx async clients in this process,
-each sending one-example requests back to back, bounded by --requests and --seconds per row.
+real `nntrain serve` process per setting; the clients are asyncio connections in this process,
+each sending one-example requests back to back on its own keep-alive connection, bounded by
+--requests and --seconds per row.
 Client and server share this machine's cores, so absolute numbers are a floor.
 """
 
@@ -66,27 +67,41 @@ def _serve(run: Path, batching: bool) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"the server did not start: {server.stderr.read().decode() if server.stderr else ''}")
 
 
+async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str,
+                body: bytes) -> bytes:
+    """One keep-alive HTTP/1.1 POST on an open connection: a client light enough that the
+    server, not the client, is what is measured (httpx costs ~1 ms of CPU per request)."""
+    writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+                 f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length")))
+    answer = await reader.readexactly(length)
+    assert head.startswith(b"HTTP/1.1 200"), head + answer
+    return answer
+
+
 async def _load(url: str, body: bytes, clients: int, requests: int, seconds: float
                 ) -> dict[str, float]:
     latencies: list[float] = []
     sent = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        deadline = time.monotonic() + seconds
+    port = int(url.split(":")[2].split("/")[0])
+    path = url.split(str(port), 1)[1] + ":predict"
+    deadline = time.monotonic() + seconds
 
-        async def one_client() -> None:
-            nonlocal sent
-            while sent < requests and time.monotonic() < deadline:
-                sent += 1
-                start = time.perf_counter()
-                answer = await client.post(f"{url}:predict", content=body,
-                                           headers={"content-type": "application/json"})
-                latencies.append(time.perf_counter() - start)
-                assert answer.status_code == 200, answer.text
+    async def one_client() -> None:
+        nonlocal sent
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while sent < requests and time.monotonic() < deadline:
+            sent += 1
+            start = time.perf_counter()
+            await _post(reader, writer, path, body)
+            latencies.append(time.perf_counter() - start)
+        writer.close()
 
-        start = time.perf_counter()
-        await asyncio.gather(*(one_client() for _ in range(clients)))
-        wall = time.perf_counter() - start
+    start = time.perf_counter()
+    await asyncio.gather(*(one_client() for _ in range(clients)))
+    wall = time.perf_counter() - start
     ordered = sorted(latencies)
     return {"requests": len(ordered), "rps": len(ordered) / wall,
             "p50_ms": statistics.median(ordered) * 1000,

@@ -1,5 +1,5 @@
-"""Server-side batching: requests that arrive within a few milliseconds of each other become
-one model call (the model's cost per call dwarfs its cost per example at small batches)."""
+"""Server-side batching: requests that queue while the model runs become its next call (the
+model's cost per call dwarfs its cost per example at small batches)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import numpy as np
 Predict = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 
 MAX_BATCH = 512  # examples per model call
-MAX_WAIT_S = 0.002  # how long the first request of a batch waits for others
 
 
 @dataclass
@@ -28,9 +27,8 @@ class Batcher:
     """`await batcher(inputs)`: the outputs for these inputs, computed in one call with those
     of other requests queued at the same moment; one model call at a time, off the event loop."""
 
-    def __init__(self, predict: Predict, max_batch: int = MAX_BATCH,
-                 max_wait_s: float = MAX_WAIT_S) -> None:
-        self.predict, self.max_batch, self.max_wait_s = predict, max_batch, max_wait_s
+    def __init__(self, predict: Predict, max_batch: int = MAX_BATCH) -> None:
+        self.predict, self.max_batch = predict, max_batch
         self.queue: asyncio.Queue[_Pending] | None = None
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="model")
         self.worker: asyncio.Task[None] | None = None
@@ -44,19 +42,15 @@ class Batcher:
         return await future
 
     async def _gather(self) -> list[_Pending]:
+        """The first waiting request and every one queued behind it: no waiting for more, so
+        one client alone pays nothing, while under load the requests that arrived during
+        the last model call make the next batch."""
         assert self.queue is not None
         batch = [await self.queue.get()]
         size = batch[0].count
-        deadline = asyncio.get_running_loop().time() + self.max_wait_s
-        while size < self.max_batch:
-            timeout = deadline - asyncio.get_running_loop().time()
-            try:
-                item = self.queue.get_nowait() if timeout <= 0 else \
-                    await asyncio.wait_for(self.queue.get(), timeout)
-            except (asyncio.QueueEmpty, asyncio.TimeoutError):
-                break
-            batch.append(item)
-            size += item.count
+        while size < self.max_batch and not self.queue.empty():
+            batch.append(self.queue.get_nowait())
+            size += batch[-1].count
         return batch
 
     async def _work(self) -> None:
