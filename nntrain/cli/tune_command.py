@@ -234,7 +234,7 @@ class TrialsView:
             self.console.print(f"[dim]{escape(said)}[/dim]")
         if tuner.left() <= 0:
             self.console.print(f"the study has its {t.trials} trials already (more: --trials N)")
-        self.shown = {r["trial"] for r in tuner.rows() if r["state"] not in UNFINISHED}
+        self.shown = {r["number"] for r in tuner.rows() if r["state"] not in UNFINISHED}
 
     @contextlib.contextmanager
     def showing(self) -> Iterator[None]:
@@ -260,10 +260,10 @@ class TrialsView:
     def update(self, live: Live | None) -> None:
         """New finished trials: trials.csv and best.yaml rewritten, and shown."""
         rows = self.tuner.rows()
-        new = [r for r in rows if r["state"] not in UNFINISHED and r["trial"] not in self.shown]
+        new = [r for r in rows if r["state"] not in UNFINISHED and r["number"] not in self.shown]
         if new:
             self.tuner.write_files()
-            self.shown.update(r["trial"] for r in new)
+            self.shown.update(r["number"] for r in new)
         if live is not None:
             live.update(self.table(rows[-max(3, self.console.height - 8):]), refresh=True)
         for row in new if live is None else []:
@@ -271,15 +271,16 @@ class TrialsView:
 
     def line(self, row: dict[str, Any]) -> str:
         if row["state"] == "failed":
-            return f"trial {row['trial']} failed after {row['seconds']} s: {row['error']}"
+            return f"trial {row['number']} failed after {row['seconds']} s: {row['error']}"
         values = ", ".join(f"{key}={format_number(row[key])}" for key in self.tuner.tune.space)
-        return (f"trial {row['trial']} {row['state']}: {self.metric} "
+        return (f"trial {row['number']} {row['state']}: {self.metric} "
                 f"{format_number(row[self.metric])} after {row['epochs']} epoch(s), "
                 f"{row['seconds']} s; {values}")
 
     def table(self, rows: list[dict[str, Any]]) -> FittedTable:
-        keys = ["trial", "state", self.metric, *self.tuner.tune.space, "epochs", "seconds", "run"]
-        columns = [Column(key, escape(key), [escape(format_number(r.get(key))) for r in rows],
+        keys = ["number", "state", self.metric, *self.tuner.tune.space, "epochs", "seconds", "run"]
+        columns = [Column(key, escape("trial" if key == "number" else key),
+                          [escape(format_number(r.get(key))) for r in rows],
                           "left" if key in ("state", "run") else "right", rank)
                    for rank, key in enumerate(keys)]
         return FittedTable("trials", columns, "trials.csv has every column")
@@ -305,7 +306,7 @@ class TrialsView:
             raise NntrainError("no trial completed; see the errors above and in trials.csv", 1)
 
     def show_best(self, folder: StudyDir, best: Any, rows: list[dict[str, Any]]) -> None:
-        base = next((r for r in rows if r["trial"] == 0 and r["state"] == "complete"), None)
+        base = next((r for r in rows if r["number"] == 0 and r["state"] == "complete"), None)
         than = (f" (trial 0, the config's own values: {format_number(base[self.metric])})"
                 if base is not None and self.tuner.trials()[0].user_attrs.get("base") else "")
         self.console.print(f"[green]best:[/green] trial {best.number}, {escape(self.metric)} "

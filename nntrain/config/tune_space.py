@@ -75,6 +75,10 @@ def space_problems(config: Config, data: dict[str, Any], smap: SourceMap,
     assert config.tune is not None
     resolved = config.model_dump(mode="json")
     problems = []
+    if config.data.kfold:
+        problems.append(Problem("a search does not take data.kfold: a trial's metric would be "
+                                "its last fold's alone", "data.kfold",
+                                smap.locate(("data", "kfold")), "tune on data.validation_split"))
     for key, entry in config.tune.space.items():
         where, field = ("tune", "space", key), f"tune.space.{key}"
         try:

@@ -180,6 +180,13 @@ def metric_missing(metric: str, there: list[str]) -> StudyError:
                       path="tune.metric", hint=hint)
 
 
+def rerun_of(t: FrozenTrial) -> list[int]:
+    """The trials whose values `t` tries again: queued by a resume, or by the heartbeat of
+    the storage when their process died elsewhere."""
+    found = [t.user_attrs.get("rerun_of"), *t.system_attrs.get("retry_history", ())]
+    return [n for n in found if isinstance(n, int)]
+
+
 class Tuner:
     """One process's part in a study: the trials it runs, and what it says of the whole."""
 
@@ -262,7 +269,7 @@ class Tuner:
         """Trials whose process was killed or stopped are failed, and their values queued
         again once (a rerun gets a new number: none repeats)."""
         trials = self.study.get_trials(deepcopy=False)
-        rerun = {t.user_attrs.get("rerun_of") for t in trials}
+        rerun = {original for t in trials for original in rerun_of(t)}
         queued = []
         for t in trials:
             dead = t.state == TrialState.RUNNING and writer_alive(t.user_attrs) is False
@@ -355,7 +362,7 @@ class Tuner:
         """One per trial (trials.csv, the table): number, state, values, metric, epochs,
         seconds, run directory, and what went wrong."""
         trials = self.study.get_trials(deepcopy=False)
-        reruns = {t.user_attrs.get("rerun_of"): t.number for t in trials}
+        reruns = {original: t.number for t in trials for original in rerun_of(t)}
         return [self.row(t, reruns.get(t.number)) for t in trials]
 
     def row(self, t: FrozenTrial, rerun: int | None) -> dict[str, Any]:
@@ -367,7 +374,7 @@ class Tuner:
             error = "interrupted: " + (f"its values were tried again as trial {rerun}"
                                        if rerun is not None else "nntrain tune --resume tries "
                                        "its values again")
-        return {"trial": t.number, "state": STATES[t.state],
+        return {"number": t.number, "state": STATES[t.state],
                 **{key: t.params.get(key) for key in self.tune.space},
                 self.tune.metric: value,
                 **{f"test_{k}": v for k, v in t.user_attrs.get("test", {}).items()},

@@ -53,16 +53,16 @@ def test_sigkill_then_resume_keeps_the_finished_and_reruns_the_killed_trial(
     assert "Traceback" not in out + err, out + err
     assert "interrupted before: trial(s)" in out
     after = trials(study)
-    assert after.trial.is_unique and sorted(after.trial) == list(range(len(after)))
+    assert after.number.is_unique and sorted(after.number) == list(range(len(after)))
     for row in before[before.state != "running"].itertuples():  # what had finished is kept
-        kept = after.set_index("trial").loc[row.trial]
+        kept = after.set_index("number").loc[row.number]
         assert (kept.state, kept.val_loss) == (row.state, row.val_loss)
 
     killed = after[after.error.str.startswith("interrupted")]
     assert len(killed) == 1 and killed.state.iloc[0] == "failed"
     counted = after[~after.error.str.startswith("interrupted")]
     assert {_values(r) for r in counted.itertuples()} == GRID  # each grid point once
-    rerun = counted[counted.trial > killed.trial.iloc[0]]
+    rerun = counted[counted.number > killed.number.iloc[0]]
     assert _values(next(killed.itertuples())) in {_values(r) for r in rerun.itertuples()}
 
     wrong = counted[counted["model.layers[1].units"] == 5]
@@ -73,7 +73,7 @@ def test_sigkill_then_resume_keeps_the_finished_and_reruns_the_killed_trial(
     for run in study.glob("trial_*"):  # each a run `nntrain runs` and `eval` know
         status = json.loads((run / "status.json").read_text())["status"]
         assert (run / "config.yaml").exists(), run
-        if int(run.name[6:]) in set(killed.trial):
+        if int(run.name[6:]) in set(killed.number):
             assert status == "interrupted", run
         else:
             assert status == "finished" and (run / "model.keras").exists(), run

@@ -33,22 +33,22 @@ def test_two_processes_search_one_study_and_best_yaml_trains_the_best_again(
     # the process that ended last saw every trial finished
     last = max(studies, key=lambda s: (trials(s).state != "running").sum())
     table = trials(last)
-    assert table.trial.is_unique and sorted(table.trial) == list(range(len(table)))
+    assert table.number.is_unique and sorted(table.number) == list(range(len(table)))
     assert TRIALS <= len(table) <= TRIALS + 1  # two processes may both start the 12th
-    assert set(table.state) <= {"complete", "pruned"}, table[["trial", "state", "error"]]
+    assert set(table.state) <= {"complete", "pruned"}, table[["number", "state", "error"]]
 
-    runs = {t: s / f"trial_{t:03d}" for s in studies for t in table.trial
+    runs = {t: s / f"trial_{t:03d}" for s in studies for t in table.number
             if (s / f"trial_{t:03d}").is_dir()}
-    assert sorted(runs) == sorted(table.trial)  # each trial ran once, in one of the two
+    assert sorted(runs) == sorted(table.number)  # each trial ran once, in one of the two
     assert all(any(r.parent == s for r in runs.values()) for s in studies)  # both worked
     for trial, run in runs.items():
         status = json.loads((run / "status.json").read_text())
         assert status["status"] == "finished" and (run / "model.keras").exists(), run
-        assert epochs_in(run) == table.set_index("trial").epochs[trial]
+        assert epochs_in(run) == table.set_index("number").epochs[trial]
 
     pruned = table[table.state == "pruned"]
-    assert len(pruned) >= 1, table[["trial", "state", "val_loss"]]
-    assert all(epochs_in(runs[t]) < EPOCHS for t in pruned.trial)
+    assert len(pruned) >= 1, table[["number", "state", "val_loss"]]
+    assert all(epochs_in(runs[t]) < EPOCHS for t in pruned.number)
 
     base = table[(table["compile.optimizer.learning_rate"] == 0.01)
                  & (table["model.layers[0].units"] == 8)
