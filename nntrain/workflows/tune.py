@@ -15,6 +15,7 @@ import math
 import os
 import signal
 import socket
+import time
 import warnings
 from datetime import datetime
 from typing import Any
@@ -135,18 +136,33 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
     machine is failed and rerun by the others after GRACE_SECONDS."""
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-    engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
     try:
-        return optuna.storages.RDBStorage(
-            url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS,
-            grace_period=GRACE_SECONDS,
-            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback())
+        return connect(url)
     except (ArgumentError, ValueError) as exc:
         raise config_error(f"{url} is not a database URL Optuna can open ({exc})", "--storage",
                            "e.g. sqlite:///study.db or postgresql://host/db") from None
     except (ImportError, SQLAlchemyError) as exc:
         raise runtime_error(f"cannot open the storage {url}: {type(exc).__name__}: "
                             f"{str(exc).splitlines()[0]}") from None
+
+
+def connect(url: str, attempts: int = 5) -> optuna.storages.RDBStorage:
+    """Optuna creates its tables on first use: processes that start on a new database at
+    once collide there, and the later ones try again (the tables are there by then)."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    def storage() -> optuna.storages.RDBStorage:
+        return optuna.storages.RDBStorage(
+            url, engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite")
+            else {}, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS,
+            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback())
+
+    for attempt in range(1, attempts):
+        try:
+            return storage()
+        except (IntegrityError, OperationalError):
+            time.sleep(0.5 * attempt)
+    return storage()
 
 
 class EpochReport(keras.callbacks.Callback):
