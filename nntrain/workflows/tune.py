@@ -72,11 +72,13 @@ def encoded(entry: SpaceEntry) -> list[Any] | None:
 
 
 def decoded(entry: SpaceEntry, value: Any) -> Any:
+    """Optuna's form of a value back to the config's (YAML text to its list or mapping)."""
     choices = encoded(entry)
     return yaml.safe_load(value) if choices is not None and choices != entry.choice else value
 
 
 def suggest(trial: optuna.Trial, key: str, entry: SpaceEntry) -> Any:
+    """The trial's value for one space entry, drawn by the study's sampler."""
     if entry.loguniform is not None:
         return trial.suggest_float(key, *entry.loguniform, log=True)
     if entry.uniform is not None:
@@ -188,6 +190,7 @@ class EpochReport(keras.callbacks.Callback):
 
 
 def metric_missing(metric: str, there: list[str]) -> StudyError:
+    """The metric is not in the logs: every trial would fail alike, so the study stops."""
     hint = did_you_mean(metric, there)
     if metric.startswith("val_") and not any(k.startswith("val_") for k in there):
         hint = "the config has no validation data: add data.validation_split, or tune on " \
@@ -383,7 +386,9 @@ class Tuner:
 
     def row(self, t: FrozenTrial, rerun: int | None) -> dict[str, Any]:
         steps = list(t.intermediate_values.values())
-        value = t.value if t.value is not None else (self.best_of(steps) if steps else None)
+        # its best epoch's value (of a pruned trial, Optuna keeps the last epoch's)
+        value = t.value if t.state == TrialState.COMPLETE else (
+            self.best_of(steps) if steps else None)
         end = t.datetime_complete or datetime.now()
         error = t.user_attrs.get("error", "")
         if t.state == TrialState.FAIL and not error:
