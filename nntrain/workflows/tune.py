@@ -293,7 +293,7 @@ class Tuner:
         for t in trials:
             dead = t.state == TrialState.RUNNING and writer_alive(t.user_attrs) is False
             if dead:
-                self.study.tell(t.number, state=TrialState.FAIL)
+                self.fail(t)
                 if t.user_attrs.get("run"):
                     RunDir(t.user_attrs["run"]).set_status(
                         STATUS_INTERRUPTED, message="its nntrain tune process was killed; "
@@ -304,6 +304,16 @@ class Tuner:
                 self.queue_again(t)
                 queued.append(t.number)
         return queued
+
+    def fail(self, t: FrozenTrial) -> None:
+        """Mark a trial whose process is gone failed. When it was the grid's last point,
+        the grid sampler asks the study to stop, which only a running search can: the state
+        is stored all the same, and the rerun queued next completes the grid."""
+        try:
+            self.study.tell(t.number, state=TrialState.FAIL)
+        except RuntimeError:
+            if self.tune.sampler != "grid":
+                raise
 
     def queue_again(self, t: FrozenTrial) -> None:
         """A waiting trial with `t`'s values (the grid sampler's own record of which point
