@@ -112,3 +112,23 @@ def test_tune_help_shows_its_options_and_an_example() -> None:
     for option in ("--trials", "--jobs", "--storage", "--resume", "--set"):
         assert option in done.stdout
     assert re.search(r"Example:\n +nntrain tune configs/iris_tune.yaml", done.stdout)
+
+
+def test_timeout_metric_and_grid_rules_are_said_with_the_fix(tmp_path: Path) -> None:
+    fields = tmp_path / "fields"
+    fields.mkdir()
+    bad = _write(fields, "train.epochs: {int: [1, 9]}\n")
+    bad.write_text(bad.read_text().replace("tune:\n", "tune:\n  timeout: 2 hours\n"
+                                           "  metric: test_accuracy\n"))
+    done = run_cli("validate", bad)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "bad.yaml:11:12: tune.timeout: '2 hours' is not a duration: write it like 90s, " \
+           "30m, 2h or 1h30m" in done.stderr, done.stderr
+    assert "bad.yaml:12:11: tune.metric: a search picks by the validation data" in done.stderr
+    grid = _write(tmp_path, "train.epochs: {int: [1, 9]}\n"
+                            "compile.optimizer.learning_rate: {loguniform: [1.0e-3, 1.0e-1]}\n")
+    grid.write_text(grid.read_text().replace("tune:\n", "tune:\n  sampler: grid\n"))
+    done = run_cli("validate", grid)
+    assert done.returncode == 2
+    assert "tune: sampler grid tries listed values: give compile.optimizer.learning_rate as " \
+           "{choice: [...]} or {int: [low, high], step: n}" in done.stderr, done.stderr
