@@ -12,7 +12,7 @@ import yaml
 from tests.conftest import REPO
 
 SEARCH = {  # learning rate, units and activation, around the config's own 0.01, 8, tanh
-    "compile.optimizer.learning_rate": {"loguniform": [1.0e-3, 3.0e-1]},
+    "compile.optimizer.learning_rate": {"loguniform": [1.0e-4, 3.0e-1]},  # slow ones: pruned
     "model.layers[0].units": {"int": [4, 64], "log": True},
     "model.layers[0].activation": {"choice": ["tanh", "relu", "gelu"]},
 }

@@ -10,7 +10,7 @@ import json
 import signal
 from pathlib import Path
 
-from tests.reliability.helpers import start_cli, wait_for
+from tests.reliability.helpers import metrics_rows, start_cli, wait_for
 from tests.tune.helpers import trials, write_study_config
 
 SPACE = {"compile.optimizer.learning_rate": {"choice": [0.01, 0.05]},
@@ -19,15 +19,16 @@ GRID = {(lr, units) for lr in (0.01, 0.05) for units in (3, 5)}
 
 
 def _training(study: Path) -> bool:
-    """A trial has begun training (its run directory says running) after one finished."""
+    """After one trial finished, another is in the middle of its 10 epochs."""
     if not (study / "trials.csv").exists():
         return False
-    for status in study.glob("trial_*/status.json"):
+    for run in study.glob("trial_*"):
         try:
-            if json.loads(status.read_text())["status"] == "running":
-                return True
+            running = json.loads((run / "status.json").read_text())["status"] == "running"
         except (OSError, ValueError, KeyError):
             continue
+        if running and 1 <= metrics_rows(run) <= 7:
+            return True
     return False
 
 
