@@ -43,6 +43,7 @@ EXAMPLES = {  # one per command, shown at the end of its --help
     "init": "nntrain init --template tabular_classifier my_model.yaml",
     "export": "nntrain export runs/iris/20261123-104848 --format tflite --quantize int8",
     "serve": "nntrain serve runs/iris/20261123-104848 --port 8501",
+    "generate": "nntrain generate runs/vae_fashion/20261202-071500 --count 16 --output new.png",
 }
 out = Console(highlight=False)
 out.soft_wrap = not out.is_terminal  # into a file or a pipe: each line whole, never wrapped
@@ -374,6 +375,28 @@ def serve(
     from nntrain.cli.deploy_commands import serve_command
 
     _guard(lambda: serve_command(target, host, port, workers, batching, allow_unsafe, out))
+
+
+@app.command()
+def generate(
+    target: Annotated[Path, typer.Argument(
+        help="run directory of a vae or gan (or its decoder.keras / generator.keras)")],
+    count: Annotated[int, typer.Option("--count", min=1, help="how many examples")] = 64,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the latent points")] = 0,
+    output: Annotated[Path, typer.Option(
+        "--output", help=".png (a grid) or .npy (the examples, as the model outputs them)")
+    ] = Path("generated.png"),
+    allow_unsafe: UnsafeOption = False,
+) -> None:
+    """Draw new examples from a VAE's decoder or a GAN's generator."""
+    from nntrain.workflows.generate import run_generate
+
+    def go() -> None:
+        done = run_generate(target, count, seed, output, allow_unsafe)
+        out.print(f"{done.count} examples of shape {list(done.shape)} from {done.source} "
+                  f"written to {done.output}")
+
+    _guard(go)
 
 
 @app.command()

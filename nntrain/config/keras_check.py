@@ -140,6 +140,9 @@ class KerasNameChecker:
         outputs = model.get("outputs") if isinstance(model.get("outputs"), list) else []
         if functional and isinstance(model.get("inputs"), list):
             self._check_graph(model["inputs"], layers, outputs)
+        for part in ("encoder", "decoder", "generator", "discriminator"):
+            if isinstance(model.get(part), dict):
+                self._check_part(model[part], f"model.{part}")
         names = model_output_names(model)
         if isinstance(data.get("compile"), dict):
             self._check_compile(data["compile"], names)
@@ -147,10 +150,22 @@ class KerasNameChecker:
             self._check_data_names(data["data"], model, names)
         return self.problems
 
-    def _check_graph(self, inputs: list[Any], layers: list[Any], outputs: list[Any]) -> None:
+    def _check_part(self, part: dict[str, Any], path: str) -> None:
+        """A generative model's network (model.kind: vae | gan), as a model of its own."""
+        functional = isinstance(part.get("inputs"), list)
+        layers = part.get("layers") if isinstance(part.get("layers"), list) else []
+        for i, layer in enumerate(layers):
+            if isinstance(layer, dict) and isinstance(layer.get("type"), str):
+                self.check_layer(layer, f"{path}.layers[{i}]", functional)
+        if functional:
+            outputs = part.get("outputs") if isinstance(part.get("outputs"), list) else []
+            self._check_graph(part["inputs"], layers, outputs, path)
+
+    def _check_graph(self, inputs: list[Any], layers: list[Any], outputs: list[Any],
+                     base: str = "model") -> None:
         known = {i.get("name") for i in inputs if isinstance(i, dict)}
         for i, layer in enumerate(layers):
-            path = f"model.layers[{i}]"
+            path = f"{base}.layers[{i}]"
             if not isinstance(layer, dict):
                 continue
             name = layer.get("name")
@@ -171,7 +186,7 @@ class KerasNameChecker:
             known.add(name)
         for j, out in enumerate(outputs):
             if out not in known:
-                self.problems.add(f"output '{out}' is not a layer name", f"model.outputs[{j}]",
+                self.problems.add(f"output '{out}' is not a layer name", f"{base}.outputs[{j}]",
                                   did_you_mean(str(out), map(str, known)))
 
     def _per_output(self, value: Any, outputs: set[str], path: str) -> dict[str, Any] | None:

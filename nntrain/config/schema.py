@@ -81,7 +81,45 @@ class PerceptronConfig(Strict):
     threshold: float = 0.0
 
 
+class PartConfig(Strict):
+    """One network of a generative model (encoder, decoder, generator, discriminator), in the
+    sequential form (`layers`, and `input_shape` where the part takes the data) or the
+    functional form (`inputs`, `layers`, `outputs`)."""
+
+    input_shape: Shape | None = Field(
+        None, description="decoder / generator: default [latent_dim]")
+    inputs: list[InputConfig] | None = None
+    layers: list[LayerConfig] = Field(..., min_length=1)
+    outputs: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "PartConfig":
+        if bool(self.inputs) != bool(self.outputs):
+            raise ValueError("the functional form needs both `inputs` and `outputs`")
+        if self.inputs and self.input_shape is not None:
+            raise ValueError("`input_shape` belongs to the sequential form; the functional "
+                             "form gives `inputs`")
+        return self
+
+
+# The parts each kind of generative model takes: those it needs, those it must not have.
+GENERATIVE_PARTS = {"vae": ("encoder", "decoder"), "gan": ("generator", "discriminator")}
+
+
 class ModelConfig(Strict):
+    kind: Literal["vae", "gan"] | None = Field(
+        None, description="a generative model: vae (encoder, latent_dim, decoder) or gan "
+                          "(generator, discriminator, latent_dim)")
+    latent_dim: int | None = Field(None, gt=0, le=100_000, description="vae / gan: the latent "
+                                   "vector's size")
+    encoder: PartConfig | None = Field(None, description="vae: the data → the layer the "
+                                       "z_mean / z_log_var heads sit on")
+    decoder: PartConfig | None = Field(None, description="vae: the latent vector → an example")
+    generator: PartConfig | None = Field(None, description="gan: the latent vector → an example")
+    discriminator: PartConfig | None = Field(None, description="gan: an example → one logit")
+    beta: float = Field(1.0, ge=0, description="vae: weight of the KL term")
+    discriminator_steps: int = Field(1, ge=1, le=100, description="gan: discriminator updates "
+                                     "per generator update, each on fresh latent points")
     type: Literal["sequential", "functional", "perceptron"] | None = Field(
         None, description="default: functional when `inputs` is given, else sequential"
     )
@@ -99,6 +137,8 @@ class ModelConfig(Strict):
 
     @model_validator(mode="after")
     def _resolve_type(self) -> "ModelConfig":
+        if self.kind is not None or self._generative_fields():
+            return self._generative()
         if self.type is None:
             self.type = "functional" if self.inputs else "sequential"
         if self.type == "functional":
@@ -125,6 +165,32 @@ class ModelConfig(Strict):
                              "units: 1 and a linear activation")
         return self
 
+    def _generative_fields(self) -> list[str]:
+        parts = [p for p in ("encoder", "decoder", "generator", "discriminator", "latent_dim")
+                 if getattr(self, p) is not None]
+        return parts + (["beta"] if self.beta != 1.0 else []) + \
+            (["discriminator_steps"] if self.discriminator_steps != 1 else [])
+
+    def _generative(self) -> "ModelConfig":
+        """kind: vae | gan takes its parts and latent_dim, and nothing of the other forms."""
+        if self.kind is None:
+            raise ValueError(f"`{self._generative_fields()[0]}` belongs to a generative model: "
+                             "set `kind: vae` or `kind: gan`")
+        needed = GENERATIVE_PARTS[self.kind] + ("latent_dim",)
+        missing = [p for p in needed if getattr(self, p) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} needs {', '.join(f'`{m}`' for m in missing)}")
+        other = {"vae": ("generator", "discriminator", "discriminator_steps"),
+                 "gan": ("encoder", "decoder", "beta")}[self.kind]
+        given = [f for f in other if f in self._generative_fields()]
+        given += [f for f in ("type", "input_shape", "inputs", "outputs", "layers",
+                              "perceptron", "initial_weights") if getattr(self, f)]
+        if given or self.compare_with_ols:
+            wrong = given[0] if given else "compare_with_ols"
+            raise ValueError(f"`{wrong}` does not belong to a {self.kind}: it takes "
+                             f"{', '.join(needed)} (see README, \"Generative models\")")
+        return self
+
     def _is_linear_unit(self) -> bool:
         if self.type != "sequential" or len(self.layers) != 1:
             return False
@@ -135,14 +201,20 @@ class ModelConfig(Strict):
 
 class CompileConfig(Strict):
     optimizer: KerasSpec = Field("adam", description="Keras optimizer name or {type, args}")
-    loss: KerasSpec | dict[str, KerasSpec] = Field(
-        ..., description="Keras loss, or a mapping output name → loss"
+    generator_optimizer: KerasSpec | None = Field(
+        None, description="gan: default {type: Adam, learning_rate: 0.0002, beta_1: 0.5}")
+    discriminator_optimizer: KerasSpec | None = Field(
+        None, description="gan: default {type: Adam, learning_rate: 0.0002, beta_1: 0.5}")
+    loss: KerasSpec | dict[str, KerasSpec] | None = Field(
+        None, description="Keras loss, or a mapping output name → loss (required; a vae's or "
+                          "gan's defaults to binary_crossentropy)"
     )
     loss_weights: dict[str, float] | list[float] | None = None
     metrics: list[KerasSpec] | dict[str, KerasSpec | list[KerasSpec]] = Field(default_factory=list)
     steps_per_execution: int = Field(1, ge=1, le=100_000)
 
-    _spec = field_validator("optimizer")(_check_spec)
+    _spec = field_validator("optimizer", "generator_optimizer",
+                            "discriminator_optimizer")(_check_spec)
 
 
 class TrainConfig(Strict):
@@ -269,6 +341,45 @@ class Config(Strict):
         if problem:
             raise ValueError(problem)
         return name
+
+    @model_validator(mode="before")
+    @classmethod
+    def _generative_loss(cls, data: Any) -> Any:
+        """A VAE's or GAN's compile.loss defaults to binary_crossentropy (the VAE's
+        reconstruction loss for [0, 1] pixels; the GAN's non-saturating loss on logits)."""
+        model = data.get("model") if isinstance(data, dict) else None
+        if isinstance(model, dict) and model.get("kind") in GENERATIVE_PARTS:
+            if data.get("compile") is None:
+                data = {**data, "compile": {}}
+            if isinstance(data["compile"], dict) and "loss" not in data["compile"]:
+                data = {**data, "compile": {**data["compile"], "loss": "binary_crossentropy"}}
+        return data
+
+    @model_validator(mode="after")
+    def _generative_compile(self) -> "Config":
+        kind, comp = self.model.kind, self.compile
+        if comp is None:
+            return self
+        if comp.loss is None:  # a vae's or gan's was filled in by _generative_loss
+            raise ValueError("compile.loss is required: the Keras loss to train on "
+                             "(e.g. compile.loss: categorical_crossentropy)")
+        gan_only = [f for f in ("generator_optimizer", "discriminator_optimizer")
+                    if getattr(comp, f) is not None]
+        if kind != "gan" and gan_only:
+            raise ValueError(f"compile.{gan_only[0]} belongs to `model.kind: gan`")
+        if kind is not None and comp.metrics:
+            raise ValueError(f"a {kind} reports its own metrics (see README, \"Generative "
+                             "models\"): leave compile.metrics out")
+        if kind == "gan" and comp.optimizer != "adam":  # the default: a config.yaml has it
+            raise ValueError("a gan trains two networks: set compile.generator_optimizer and "
+                             "compile.discriminator_optimizer instead of compile.optimizer")
+        if kind == "gan" and comp.loss != "binary_crossentropy":
+            raise ValueError("a gan trains on the non-saturating loss: compile.loss is "
+                             "binary_crossentropy (on the discriminator's logit) or left out")
+        if kind == "vae" and not isinstance(comp.loss, str):
+            raise ValueError("a vae's compile.loss is the reconstruction loss, by name: "
+                             "binary_crossentropy for [0, 1] pixels, mse otherwise")
+        return self
 
     @model_validator(mode="after")
     def _compile_unless_perceptron(self) -> "Config":

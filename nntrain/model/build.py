@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from nntrain.config.schema import ModelConfig
+from nntrain.config.schema import ModelConfig, PartConfig
 from nntrain.engine import keras
 from nntrain.errors import config_error
 from nntrain.model import keras_objects
@@ -46,10 +46,12 @@ def _layer_specs(cfg: ModelConfig) -> list[dict[str, Any]]:
     return specs
 
 
-def _sequential(cfg: ModelConfig, float32_outputs: bool, state: dict[str, Any] | None) -> Any:
+def _sequential(cfg: ModelConfig | PartConfig, float32_outputs: bool,
+                state: dict[str, Any] | None, base: str = "model",
+                name: str = "sequential") -> Any:
     if cfg.input_shape is None:
-        raise config_error("a sequential model needs `input_shape`", "model.input_shape")
-    model = keras.Sequential(name="sequential")
+        raise config_error("a sequential model needs `input_shape`", f"{base}.input_shape")
+    model = keras.Sequential(name=name)
     front = front_layers(state, None)
     if front:
         model.add(raw_input(state or {}, None, "input"))
@@ -60,7 +62,7 @@ def _sequential(cfg: ModelConfig, float32_outputs: bool, state: dict[str, Any] |
         model.add(keras.Input(shape=tuple(cfg.input_shape), name="input"))
     specs = _layer_specs(cfg)
     for i, spec in enumerate(specs):
-        path = f"model.layers[{i}]"
+        path = f"{base}.layers[{i}]"
         layer = make_layer(spec, path, force_float32=float32_outputs and i == len(specs) - 1)
         try:
             model.add(layer)
@@ -76,7 +78,9 @@ def _check_front(got: tuple, want: tuple, path: str) -> None:
                            f"takes {list(want)}", path, f"set it to {list(got)}")
 
 
-def _functional(cfg: ModelConfig, float32_outputs: bool, state: dict[str, Any] | None) -> Any:
+def _functional(cfg: ModelConfig | PartConfig, float32_outputs: bool,
+                state: dict[str, Any] | None, base: str = "model",
+                name: str = "functional") -> Any:
     tensors: dict[str, Any] = {}
     inputs = []
     one = len(cfg.inputs or []) == 1
@@ -87,14 +91,14 @@ def _functional(cfg: ModelConfig, float32_outputs: bool, state: dict[str, Any] |
             inputs.append(raw_input(state or {}, key, spec.name))
             tensors[spec.name] = with_front(inputs[-1], front)
             _check_front(tuple(tensors[spec.name].shape[1:]), tuple(spec.shape),
-                         f"model.inputs[{i}].shape")
+                         f"{base}.inputs[{i}].shape")
         else:
             tensors[spec.name] = keras.Input(shape=tuple(spec.shape), name=spec.name,
                                              dtype=spec.dtype)
             inputs.append(tensors[spec.name])
     outputs = set(cfg.outputs or [])
     for i, spec in enumerate(_layer_specs(cfg)):
-        path = f"model.layers[{i}]"
+        path = f"{base}.layers[{i}]"
         refs = spec["inputs"]
         args = tensors[refs] if isinstance(refs, str) else [tensors[r] for r in refs]
         if isinstance(refs, list) and len(refs) == 1:
@@ -105,11 +109,18 @@ def _functional(cfg: ModelConfig, float32_outputs: bool, state: dict[str, Any] |
         except (TypeError, ValueError) as exc:
             raise _fit_error(layer, exc, path) from None
     return keras.Model(inputs=inputs, outputs=[tensors[o] for o in cfg.outputs or []],
-                       name="functional")
+                       name=name)
 
 
 def _single_input(state: dict[str, Any] | None) -> bool:
     return "shape" in ((state or {}).get("inputs") or {})
+
+
+def build_part(part: PartConfig, name: str, float32_outputs: bool = False) -> Any:
+    """One network of a generative model (model.<name>), either form, as its own keras.Model
+    named after it; its layer errors name `model.<name>.layers[i]`."""
+    build = _functional if part.inputs else _sequential
+    return build(part, float32_outputs, None, f"model.{name}", name)
 
 
 def build_model(cfg: ModelConfig, *, float32_outputs: bool = False,
@@ -117,6 +128,10 @@ def build_model(cfg: ModelConfig, *, float32_outputs: bool = False,
     """Build (not compile). Seeds must be set before this for repeatable initial weights.
     `preprocessing`: the data's fitted state, whose input steps become the model's first
     layers (nntrain.model.preprocessing)."""
+    if cfg.kind is not None:  # generative models build their parts themselves
+        from nntrain.model.generative import build_generative
+
+        return build_generative(cfg, float32_outputs)
     if cfg.type == "perceptron":
         if cfg.input_shape is None or cfg.perceptron is None:
             raise config_error("a perceptron needs `input_shape`", "model.input_shape")

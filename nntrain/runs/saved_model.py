@@ -38,7 +38,7 @@ def _keras() -> Any:
     """Keras with nntrain's own classes registered (load_model and the safety check look them
     up); imported on first use, so reading a model's layer names needs no TensorFlow."""
     from nntrain.engine import keras
-    from nntrain.model import perceptron  # noqa: F401  registers its classes
+    from nntrain.model import generative, perceptron  # noqa: F401  register their classes
 
     return keras
 

@@ -32,9 +32,11 @@ from nntrain.engine import keras, tf
 from nntrain.errors import NntrainError
 from nntrain.model.build import build_model
 from nntrain.model.compile import compile_model
+from nntrain.model.generative import check_data, compile_generative
 from nntrain.model.perceptron import compile_perceptron
 from nntrain.model.preprocessing import takes_strings
 from nntrain.model.summary import summary_text
+from nntrain.results.generative import SampleGrids, finish_generative
 from nntrain.results.runs_table import format_number
 from nntrain.runs.atomic import remove_leftovers
 from nntrain.runs.run_dir import (STATUS_FAILED, STATUS_FINISHED, STATUS_INTERRUPTED,
@@ -42,8 +44,8 @@ from nntrain.runs.run_dir import (STATUS_FAILED, STATUS_FINISHED, STATUS_INTERRU
 from nntrain.training.callbacks import (Checkpoints, Interrupted, MetricsLog, ProgressBridge,
                                         ResumableBackup, StopOnSignal, backed_up_epochs,
                                         resume_state)
-from nntrain.training.divergence import (NanGuard, all_finite, checks_in_graph, diverged_at,
-                                         guard_train_step, is_divergence)
+from nntrain.training.divergence import (MARKER, NanGuard, all_finite, checks_in_graph,
+                                         diverged_at, guard_train_step, is_divergence)
 from nntrain.training.evaluation import evaluate
 from nntrain.training.monitor import higher_is_better
 from nntrain.training.ols import compare_with_ols
@@ -106,8 +108,9 @@ class FitRun:
             tf.config.experimental.enable_op_determinism()
         self.device = setup_device(self.config.device)
         self.reporter.note(self.device.describe(self.config.train.batch_size))
-        folds = prepare(self.config.data, self.seed,
-                        in_model=self.config.model.type != "perceptron")
+        folds = prepare(self.config.data, self.seed,  # generative: the decoder's output space
+                        in_model=self.config.model.type != "perceptron"
+                        and self.config.model.kind is None)
         self.monitors = self.resolve_monitors(folds[0].validation is not None)
         first_model = self.build(folds[0])
         check_disk_space(folder, first_model)
@@ -142,13 +145,19 @@ class FitRun:
                                 preprocessing=fold.preprocessor.state)
             if config.compile is None:  # the perceptron: its own rule, no gradient descent
                 compile_perceptron(model, jit_compile=device.jit_compile)
+            elif config.model.kind is not None:  # its own train_step, checked in the graph
+                compile_generative(model, config.compile, jit_compile=device.jit_compile)
+                model.nan_marker = MARKER if checks_in_graph(model) else None
             else:
                 compile_model(model, config.compile,  # XLA compiles no string op
                               jit_compile=device.jit_compile and not takes_strings(model))
                 if checks_in_graph(model):
                     guard_train_step(model)
-        check_inputs(model, fold.train.x, config.model.type == "functional")
-        if config.compile is not None:
+        if config.model.kind is not None:
+            check_data(model, tuple(fold.train.x.shape[1:]))
+        else:
+            check_inputs(model, fold.train.x, config.model.type == "functional")
+        if config.compile is not None and config.model.kind is None:
             check_labels(model, label_sample(fold.train.y), config.compile)
         check_one_batch(model, fold.train, config.train.batch_size)
         return model
@@ -218,6 +227,8 @@ class FitRun:
             raise
         shutil.rmtree(run.cache_dir, ignore_errors=True)
         run.save_model(model)
+        if self.config.model.kind is not None:  # decoder.keras / generator.keras, pictures
+            finish_generative(model, fold, run, self.config.train.batch_size)
         if self.config.model.compare_with_ols:
             ols = compare_with_ols(model, fold)
             run.write_table(run.ols_csv, ols.rows)
@@ -353,6 +364,8 @@ class FitRun:
                 write_graph=cb.tensorboard.write_graph, update_freq=cb.tensorboard.update_freq,
                 profile_batch=0))
         callbacks.append(MetricsLog(rows, run.write_metrics, self.reporter))
+        if self.config.model.kind is not None:
+            callbacks.append(SampleGrids(run, self.seed))
         callbacks += self.extra_callbacks
         callbacks.append(ProgressBridge(self.reporter))
         callbacks.append(ResumableBackup(run.backup, callbacks,
