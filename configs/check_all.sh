@@ -54,7 +54,62 @@ declare -A BAR=(
   [lr_decay]="ev['accuracy']; v >= 0.93 and rows[-1]['lr'] < 0.5 * rows[0]['lr']"
   [regularized_iris]="ev['accuracy']; v >= 0.90"
   [device_precision]="ev['accuracy']; v >= 0.93"
+  [fashion_cnn]="ev['accuracy']; v >= 0.90"  # E24's judge (below)
+  # E24: the VAE on MNIST trains and shows its samples, reconstructions and 2-D latent space
+  [vae_mnist]="rows[-1]['loss']; v < rows[0]['loss'] and all((run / f).exists() for f in ('samples.png', 'reconstructions.png', 'latent.png'))"
+  # E24: judged by fashion_cnn's classifier (judge(), below), each trained within 15 minutes
+  [vae_fashion]="judged"
+  [gan_fashion]="judged"
 )
+
+# E24's check: fashion_cnn (trained first when missing) classifies 1,000 VAE reconstructions
+# of test images (share classified as their true class ≥ 0.70) or 1,000 GAN samples (classes
+# that get ≥ 1% of them ≥ 8 of 10, mean top-class probability ≥ 0.70).
+judge() {  # judge NAME RUN_DIR SECONDS
+  local cnn="$RUNS/fashion_cnn"
+  if [ ! -f "$cnn/model.keras" ]; then
+    rm -rf "$cnn"
+    $NNTRAIN fit configs/fashion_cnn.yaml --run-dir "$cnn" >/dev/null 2>&1 || {
+      echo "FAIL $1: the judge (fashion_cnn) did not train"; return 1; }
+  fi
+  if [ "$1" = gan_fashion ]; then
+    $NNTRAIN generate "$2" --count 1000 --seed 0 --output "$2/judged_samples.npy" >/dev/null
+  fi
+  python3 - "$1" "$2" "$3" "$cnn" <<'EOF'
+import json, sys
+from pathlib import Path
+import numpy as np
+from nntrain.runs.saved_model import open_target
+from nntrain.workflows.evaluate import splits_of
+name, run, seconds, cnn = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3]), Path(sys.argv[4])
+judge = open_target(cnn).model
+def classify(images):  # [0, 1] pixels → the judge's raw input (0..255, its preprocessing inside)
+    raw = 255.0 * np.asarray(images).reshape((len(images),) + tuple(judge.input_shape[1:]))
+    return judge.predict(raw, batch_size=500, verbose=0)
+within = seconds <= 900
+if name == "vae_fashion":
+    vae = open_target(run)
+    test = splits_of(vae.run.read_config(), vae.preprocessor)["test"]
+    x, y = np.asarray(test.x[:1000]), np.asarray(test.y[:1000]).reshape(-1)
+    rebuilt = vae.model.predict(x, batch_size=500, verbose=0)
+    value = float((classify(rebuilt).argmax(1) == y).mean())
+    originals = float((classify(x).argmax(1) == y).mean())
+    ok = value >= 0.70 and within
+    said = (f"reconstructions classified as their class = {value:.3f} (the originals: "
+            f"{originals:.3f}) (≥ 0.70)")
+else:
+    p = classify(np.load(run / "judged_samples.npy"))
+    counts = np.bincount(p.argmax(1), minlength=10)
+    covered, confidence = int((counts >= 10).sum()), float(p.max(1).mean())
+    value, ok = confidence, covered >= 8 and confidence >= 0.70 and within
+    said = (f"classes covered = {covered} of 10 (≥ 8), mean top-class probability = "
+            f"{confidence:.3f} (≥ 0.70); per class {counts.tolist()}")
+epochs = len((run / "metrics.csv").read_text().splitlines()) - 1
+(run / "judged.json").write_text(json.dumps({"value": value, "said": said, "seconds": seconds}))
+print(f"{'PASS' if ok else 'FAIL'} {name}: {said}, {epochs} epochs, {seconds:.0f} s (≤ 900)")
+sys.exit(0 if ok else 1)
+EOF
+}
 
 check() {  # check NAME RUN_DIR SECONDS: print the line for one finished run
   python3 - "$1" "$2" "$3" "${BAR[$1]}" <<'EOF'
@@ -118,6 +173,10 @@ for name in "${names[@]}"; do
     continue
   fi
   [ -f "$run/eval.json" ] || $NNTRAIN eval "$run" >/dev/null 2>&1
+  if [[ $bar == judged ]]; then
+    judge "$name" "$run" "$seconds" || failed=1
+    continue
+  fi
   check "$name" "$run" "$seconds" || failed=1
 done
 exit $failed

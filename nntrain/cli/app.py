@@ -180,7 +180,7 @@ def validate(
     """Check a config (no TensorFlow): exit 0, or every problem with file:line:column."""
     loaded = _guard(lambda: _load(config, set_, allow_unsafe))
     out.print(f"[green]ok[/green] {escape(str(config))}: model '{escape(str(loaded.config.name))}', "
-              f"{len(loaded.config.model.layers)} layer(s), data source "
+              f"{loaded.config.model.layer_count} layer(s), data source "
               f"'{escape(str(loaded.config.data.source))}'")
 
 

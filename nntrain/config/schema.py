@@ -165,6 +165,12 @@ class ModelConfig(Strict):
                              "units: 1 and a linear activation")
         return self
 
+    @property
+    def layer_count(self) -> int:
+        """The model's layers as configured; a generative model's, over its parts."""
+        parts = [getattr(self, p) for p in GENERATIVE_PARTS.get(self.kind or "", ())]
+        return sum(len(p.layers) for p in parts if p is not None) or len(self.layers)
+
     def _generative_fields(self) -> list[str]:
         parts = [p for p in ("encoder", "decoder", "generator", "discriminator", "latent_dim")
                  if getattr(self, p) is not None]

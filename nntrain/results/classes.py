@@ -73,6 +73,8 @@ def class_report(model: Any, split: Split, class_names: Any,
                  batch_size: int) -> ClassReport | str | None:
     """The confusion matrix of the model's predicted classes on `split` (logits through their
     softmax / sigmoid); when it is no single-label classification, why not (None: a regressor)."""
+    if model.outputs is None:  # a model of its own class (a VAE, a GAN): no classifier
+        return None
     if len(model.outputs) != 1:
         return _skipped(model, f"the model has {len(model.outputs)} outputs")
     name = model.output_names[0]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,15 @@ def test_vae_and_its_decoder_reload_in_safe_mode(vae_run: Path) -> None:
     z = np.zeros((3, 2), dtype="float32")
     assert np.allclose(decoder.predict(z, verbose=0), model.decoder.predict(z, verbose=0))
     assert decoder.output_shape == (None, 8, 8, 1)
+
+
+def test_eval_of_a_vae_run_reports_what_fit_reported(vae_run: Path) -> None:
+    fitted = json.loads((vae_run / "eval.json").read_text())
+    result = nntrain("eval", vae_run)
+    assert result.exit_code == 0, result.output
+    again = json.loads((vae_run / "eval.json").read_text())
+    assert set(again) == {"loss", "reconstruction_loss", "kl_loss"}
+    assert again == pytest.approx(fitted, rel=1e-5)  # z_mean decoded: no sampling in eval
 
 
 def test_generate_writes_count_examples_of_the_data_shape(vae_run: Path, tmp_path: Path) -> None:
