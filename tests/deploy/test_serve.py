@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from nntrain.cli.app import app
 from tests.conftest import REPO
+from tests.reliability.helpers import as_in_a_terminal
 
 IRIS = REPO / "datasets" / "iris.csv"
 
@@ -47,7 +48,8 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}/v1/models/iris"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "nntrain", "serve", str(run), "--port", str(self.port), *args],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=as_in_a_terminal)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and self.process.poll() is None:
             try:

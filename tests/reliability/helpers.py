@@ -56,7 +56,7 @@ def write_problem(folder: Path) -> Path:
     return folder / "config.yaml"
 
 
-def _as_in_a_terminal() -> None:
+def as_in_a_terminal() -> None:
     """Ctrl-C reaches a command run in a terminal; a test suite started in the background of
     a non-interactive shell ignores SIGINT, and its children would inherit that."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -66,7 +66,7 @@ def start_cli(*args: str | Path, cwd: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "NNTRAIN_DEBUG": ""}
     return subprocess.Popen([sys.executable, "-m", "nntrain", *map(str, args)], cwd=cwd,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_as_in_a_terminal)
+                            preexec_fn=as_in_a_terminal)
 
 
 def metrics_rows(run: Path) -> int:
