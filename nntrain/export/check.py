@@ -19,6 +19,7 @@ Runner = Callable[[dict[str, np.ndarray]], list[np.ndarray]]
 TOLERANCE = {None: 1e-4, "float16": 1e-2, "dynamic": 0.1, "int8": 0.1}
 ACCURACY_DROP = 0.02
 LATENCY_EXAMPLES = 50
+BATCH = 256
 
 
 @dataclass
@@ -76,6 +77,14 @@ def _median_ms(runner: Runner, inputs: dict[str, np.ndarray]) -> float:
     return statistics.median(times)
 
 
+def _in_batches(runner: Runner, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """BATCH examples per call: a thousand large images at once would not fit everywhere."""
+    count = len(next(iter(inputs.values())))
+    parts = [runner({k: v[i:i + BATCH] for k, v in inputs.items()})
+             for i in range(0, count, BATCH)]
+    return [np.concatenate([part[j] for part in parts]) for j in range(len(parts[0]))]
+
+
 def _accuracy(classes: np.ndarray | None, labels: np.ndarray | None) -> float | None:
     if classes is None or labels is None:
         return None
@@ -86,7 +95,7 @@ def check_export(keras_runner: Runner, exported: Runner, inputs: dict[str, np.nd
                  heads: list[Head], quantize: str | None) -> ExportCheck:
     """Both models on the same examples; the first classifier head gives agreement and
     accuracy."""
-    reference, got = keras_runner(inputs), exported(inputs)
+    reference, got = _in_batches(keras_runner, inputs), _in_batches(exported, inputs)
     diff = max(_scaled_diff(r, g) for r, g in zip(reference, got))
     agreement = acc_keras = acc_exported = None
     for head, ref, out in zip(heads, reference, got):

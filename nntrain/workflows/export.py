@@ -116,7 +116,7 @@ def _calibration(model: Any, train: Split) -> Any:
 
     def examples() -> Any:
         for i in range(len(next(iter(inputs.values())))):
-            yield {name: value[i:i + 1].astype(value.dtype) for name, value in inputs.items()}
+            yield {name: value[i:i + 1] for name, value in inputs.items()}
 
     return examples
 
