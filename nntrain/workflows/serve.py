@@ -127,10 +127,15 @@ def check_port(host: str, port: int) -> None:
 
 
 def check_installed() -> None:
-    """The `serve` extra, said before anything loads."""
-    import importlib.util
+    """The `serve` extra, said before the model loads."""
+    import importlib
 
-    missing = [m for m in ("fastapi", "uvicorn") if importlib.util.find_spec(m) is None]
+    missing = []
+    for module in ("fastapi", "uvicorn"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
     if missing:
         raise NntrainError(f"nntrain serve needs {', '.join(missing)}, which is not installed",
                            1, hint='pip install -e ".[serve]"')

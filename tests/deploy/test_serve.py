@@ -190,3 +190,13 @@ def test_a_port_in_use_is_said_before_the_model_loads(iris_run: Path) -> None:
                                 timeout=120)
     assert result.returncode == 1
     assert "--port" in result.stderr and f"127.0.0.1:{port}" in result.stderr
+
+
+def test_without_the_serve_extra_it_says_what_to_install(iris_run: Path) -> None:
+    blocked = ("import sys; sys.modules['fastapi'] = None; from nntrain.cli.app import main; "
+               f"sys.argv = ['nntrain', 'serve', {str(iris_run)!r}]; main()")
+    result = subprocess.run([sys.executable, "-c", blocked], cwd=REPO, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "needs fastapi" in result.stderr and 'pip install -e ".[serve]"' in result.stderr
+    assert "Traceback" not in result.stderr
