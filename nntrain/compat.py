@@ -67,3 +67,12 @@ def tf_keras_version() -> str:
     import tf_keras
 
     return tf_keras.__version__
+
+
+def slurm_nodes(nodelist: str, tasks_per_node: str) -> tuple[list[str], list[int]]:
+    """Slurm's compressed node list ('n[1-2],m5') and tasks per node ('2(x2),1') expanded,
+    with the parsers of TensorFlow's SlurmClusterResolver (whose cluster_spec itself calls
+    nvidia-smi, and divides by zero on nodes without GPUs)."""
+    from tensorflow.python.distribute.cluster_resolver import slurm_cluster_resolver as slurm
+
+    return slurm.expand_hostlist(nodelist), slurm.expand_tasks_per_node(tasks_per_node)

@@ -136,3 +136,9 @@ print(json.dumps([config.service_leader, config.cluster_register_timeout_in_ms,
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == [
         "/job:chief/replica:0/task:0", 2500, True, [["chief", 1], ["worker", 2]]]
+
+
+def test_slurm_node_lists_expand_as_slurm_writes_them() -> None:
+    from nntrain.compat import slurm_nodes
+
+    assert slurm_nodes("gpu[01-02],cpu7", "2(x2),1") == (["gpu01", "gpu02", "cpu7"], [2, 2, 1])

@@ -294,6 +294,12 @@ class DeviceConfig(Strict):
         None, description="multi_worker: host:port of every worker, the same list on every "
                           "machine (instead of TF_CONFIG)")
     task_index: int | None = Field(None, ge=0, description="multi_worker: this machine's index in workers")
+    cluster: Literal["auto", "tf_config", "slurm"] = Field(
+        "auto", description="multi_worker without device.workers: where the cluster comes from; "
+                            "auto: $TF_CONFIG (Kubeflow's TFJob sets it), else Slurm's "
+                            "variables inside an srun step")
+    port: int = Field(12345, ge=1, le=65535 - 64, description="slurm: the first worker's port on "
+                      "each node (a node's further tasks take the next ports)")
     tpu: str | None = Field(None, description="tpu: TPU name or grpc:// address (default: "
                                               "$TPU_NAME, else the TPU of this VM)")
     precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16", "float16",

@@ -32,10 +32,47 @@ def cluster_config(cfg: DeviceConfig) -> dict[str, Any]:
         return {"cluster": {"worker": list(cfg.workers)},
                 "task": {"type": "worker", "index": cfg.task_index}}
     raw = os.environ.get("TF_CONFIG", "").strip()
+    if cfg.cluster == "slurm" or (cfg.cluster == "auto" and not raw and
+                                  "SLURM_PROCID" in os.environ):
+        return slurm_config(cfg.port)
     if not raw:
         raise config_error("multi_worker needs the cluster: set TF_CONFIG, or device.workers "
-                           "and device.task_index", "device.workers", f"TF_CONFIG='{EXAMPLE}'")
+                           "and device.task_index, or run under Slurm's srun",
+                           "device.workers", f"TF_CONFIG='{EXAMPLE}'")
     return _parse(raw)
+
+
+def _slurm(*names: str) -> str | None:
+    """The first of these Slurm variables that is set (a step's, else the job's)."""
+    return next((os.environ[n] for n in names if os.environ.get(n)), None)
+
+
+def slurm_config(port: int) -> dict[str, Any]:
+    """TF_CONFIG for this task of an srun step: one worker per task, at its node's `port` plus
+    its place on the node, its index Slurm's rank (Slurm ranks tasks node by node, as the
+    list is built). The GPUs Slurm gives each task (CUDA_VISIBLE_DEVICES) are left as set."""
+    from nntrain.compat import slurm_nodes
+
+    rank, count = _slurm("SLURM_PROCID"), _slurm("SLURM_STEP_NUM_TASKS", "SLURM_NTASKS")
+    nodelist = _slurm("SLURM_STEP_NODELIST", "SLURM_JOB_NODELIST", "SLURM_NODELIST")
+    per_node = _slurm("SLURM_STEP_TASKS_PER_NODE", "SLURM_TASKS_PER_NODE")
+    if None in (rank, count, nodelist, per_node):
+        raise config_error("device.cluster slurm needs Slurm's task variables (SLURM_PROCID, "
+                           "SLURM_NTASKS, SLURM_STEP_NODELIST, SLURM_STEP_TASKS_PER_NODE)",
+                           "device.cluster", "start one nntrain fit per worker with srun")
+    try:
+        nodes, tasks = slurm_nodes(str(nodelist), str(per_node))
+        workers = [f"{node}:{port + i}" for node, n in zip(nodes, tasks, strict=True)
+                   for i in range(n)]
+        index, total = int(str(rank)), int(str(count))
+    except (ValueError, AssertionError) as exc:
+        raise config_error(f"cannot read Slurm's node list {nodelist!r} with tasks per node "
+                           f"{per_node!r} ({exc})", "device.cluster") from None
+    if len(workers) != total or not 0 <= index < total:
+        raise config_error(f"Slurm's variables disagree: {len(workers)} task(s) on "
+                           f"{nodelist}, SLURM_NTASKS {total}, SLURM_PROCID {index}",
+                           "device.cluster")
+    return {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
 
 
 def _address(value: Any) -> tuple[str, int] | None:
