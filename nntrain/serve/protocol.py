@@ -79,16 +79,18 @@ def _as_array(values: Any, spec: InputSpec, what: str) -> np.ndarray:
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise RequestError(f"{what}: input '{spec.name}' takes text (a string per example)")
         return np.array(values, dtype=object)
-    if _has_bad_leaf(values):
-        raise RequestError(f"{what}: input '{spec.name}' takes numbers; found "
-                           f"{_has_bad_leaf(values)}")
+    bad = _has_bad_leaf(values)
+    if bad:
+        raise RequestError(f"{what}: input '{spec.name}' takes numbers; found {bad}")
     try:
         array = np.asarray(values, dtype="float64")
     except ValueError:
         raise RequestError(f"{what}: input '{spec.name}' has examples of different shapes "
                            "(ragged lists)") from None
     want = tuple(spec.shape)
-    if array.shape[1:] != want:
+    fits = len(array.shape) == len(want) + 1 and all(
+        w is None or w == d for d, w in zip(array.shape[1:], want))
+    if not fits:
         size = math.prod(d or 0 for d in want)
         if array.ndim < 1 or array.size != len(array) * size or None in want:
             raise RequestError(f"{what}: input '{spec.name}' takes examples of shape "
