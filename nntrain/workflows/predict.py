@@ -146,6 +146,10 @@ def run_predict(request: PredictRequest, output: Path | None,
                 allow_unsafe: bool) -> tuple[pd.DataFrame | np.ndarray, Path]:
     """Predictions written to `output` (default_output when None; STDOUT for `-`)."""
     saved = open_target(request.target, allow_unsafe)
+    if getattr(saved.model, "part_name", None):  # nntrain.model.generative: a VAE or a GAN
+        raise NntrainError(f"{request.target} holds a generative model, which predicts no "
+                           f"targets; draw new examples with: nntrain generate "
+                           f"{request.target}", 2)
     pre, x = request.preprocessor, request.x
     if pre is None:  # a .keras file alone: nntrain's models hold their preprocessing
         pre = _as_declared(saved.model)

@@ -53,6 +53,14 @@ def test_generate_from_a_gan_writes_count_examples(gan_run: Path, tmp_path: Path
     assert "7 examples of shape [8, 8, 1]" in result.output
 
 
+def test_predict_on_a_gan_run_points_to_generate(gan_run: Path, tmp_path: Path) -> None:
+    inputs = tmp_path / "x.npy"
+    np.save(inputs, np.zeros((2, 64), dtype="float32"))
+    result = nntrain("predict", gan_run, "--input", inputs)
+    assert result.exit_code == 2
+    assert f"nntrain generate {gan_run}" in result.output
+
+
 def test_gan_killed_and_resumed_ends_as_the_uninterrupted_run(gan_run: Path,
                                                              tmp_path: Path) -> None:
     killed_and_resumed_matches("gan_digits.yaml", gan_run, tmp_path)
