@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.generative.helpers import (EPOCHS, assert_sample_grids, fit, killed_and_resumed_matches,
-                                      nntrain, png_size)
+from tests.generative.helpers import (EPOCHS, TINY, assert_sample_grids, fit,
+                                      killed_and_resumed_matches, nntrain, png_size)
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,14 @@ def test_generate_writes_count_examples_of_the_data_shape(vae_run: Path, tmp_pat
     assert 0 <= examples.min() and examples.max() <= 1
     assert nntrain("generate", vae_run, "--count", "5", "--output", tmp_path / "new.png").exit_code == 0
     assert png_size(tmp_path / "new.png")[0] >= 256
+
+
+def test_a_diverging_vae_is_stopped_by_the_nan_guard(tmp_path: Path) -> None:
+    result = nntrain("fit", TINY / "vae_digits.yaml", "--run-dir", tmp_path / "run",
+                     "--set", "compile.optimizer.learning_rate=1.0e+9")
+    assert result.exit_code == 1, result.output
+    assert "training diverged: the loss became" in result.output
+    assert json.loads((tmp_path / "run" / "status.json").read_text())["status"] == "failed"
 
 
 def test_vae_killed_and_resumed_ends_as_the_uninterrupted_run(vae_run: Path,
