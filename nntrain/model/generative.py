@@ -76,14 +76,14 @@ class _Generative(keras.Model):
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
-    @property
     def sampler(self) -> Any:
-        """The network that turns latent points into examples (decoder / generator)."""
+        """The network that turns latent points into examples (decoder / generator); a
+        method, not a property, so that Keras' saving, which walks attributes, stores it
+        once, under its own name."""
         return getattr(self, self.part_name)
 
-    @property
     def latent_dim(self) -> int:
-        return int(self.sampler.input_shape[-1])
+        return int(self.sampler().input_shape[-1])
 
 
 @keras.saving.register_keras_serializable(package="nntrain")
@@ -200,7 +200,7 @@ class GAN(_Generative):
                      get(config.pop("discriminator_optimizer")), **config)
 
     def _latent(self, real: Any) -> Any:
-        return self.noise.normal((tf.shape(real)[0], self.latent_dim))
+        return self.noise.normal((tf.shape(real)[0], self.latent_dim()))
 
     def _discriminate(self, real: Any, training: bool) -> tuple[Any, dict[str, Any]]:
         fake = self.generator(self._latent(real), training=training)

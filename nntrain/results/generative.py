@@ -91,10 +91,10 @@ class SampleGrids(keras.callbacks.Callback):
         self.points: np.ndarray | None = None
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        self.points = latent_points(SAMPLES, self.model.latent_dim, self.seed)
+        self.points = latent_points(SAMPLES, self.model.latent_dim(), self.seed)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        examples = self.model.sampler(self.points, training=False).numpy()
+        examples = self.model.sampler()(self.points, training=False).numpy()
         write_grid(examples, epoch_png(self.run, epoch + 1), columns=8)
         write_grid(examples, samples_png(self.run), columns=8)
 
@@ -138,12 +138,12 @@ def _class_labels(y: Any) -> np.ndarray | None:
 def finish_generative(model: Any, fold: Any, run: RunDir, batch_size: int) -> None:
     """decoder.keras / generator.keras beside model.keras; for a VAE reconstructions.png and,
     with a 2-D latent space, latent.png."""
-    run.save_model(model.sampler, run.root / f"{model.part_name}.keras")
+    run.save_model(model.sampler(), run.root / f"{model.part_name}.keras")
     if model.part_name != "decoder":
         return
     split = _shown_split(fold)
     write_reconstructions(model, split, run.root / "reconstructions.png")
-    if model.latent_dim == 2:
+    if model.latent_dim() == 2:
         z_mean = model.encoder.predict(np.asarray(split.x), batch_size=batch_size,
                                        verbose=0)[0]
         which = "test" if split is fold.test else "validation" if split is fold.validation \
