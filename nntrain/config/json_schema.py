@@ -123,6 +123,10 @@ def config_json_schema() -> dict[str, Any]:
     comp["optimizer"] = {**_ref("Optimizer"), "default": comp["optimizer"].get("default")}
     comp["loss"] = {"anyOf": [_ref("Loss"), _per_output(_ref("Loss"))],
                     "description": comp["loss"].get("description")}
+    # a vae's or gan's loss is filled in before validation; nntrain validate still requires
+    # it of every other model, naming compile.loss where the compile section is
+    defs["CompileConfig"]["required"] = [
+        r for r in defs["CompileConfig"].get("required", []) if r != "loss"]
     metrics = {"type": "array", "items": _ref("Metric")}
     comp["metrics"] = {"anyOf": [metrics, _per_output({"anyOf": [_ref("Metric"), metrics]})],
                        "description": "metrics, or a mapping output name → metrics"}

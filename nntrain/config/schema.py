@@ -211,9 +211,9 @@ class CompileConfig(Strict):
         None, description="gan: default {type: Adam, learning_rate: 0.0002, beta_1: 0.5}")
     discriminator_optimizer: KerasSpec | None = Field(
         None, description="gan: default {type: Adam, learning_rate: 0.0002, beta_1: 0.5}")
-    loss: KerasSpec | dict[str, KerasSpec] | None = Field(
-        None, description="Keras loss, or a mapping output name → loss (required; a vae's or "
-                          "gan's defaults to binary_crossentropy)"
+    loss: KerasSpec | dict[str, KerasSpec] = Field(
+        ..., description="Keras loss, or a mapping output name → loss (a vae's or gan's "
+                         "defaults to binary_crossentropy)"
     )
     loss_weights: dict[str, float] | list[float] | None = None
     metrics: list[KerasSpec] | dict[str, KerasSpec | list[KerasSpec]] = Field(default_factory=list)
@@ -372,9 +372,6 @@ class Config(Strict):
         kind, comp = self.model.kind, self.compile
         if comp is None:
             return self
-        if comp.loss is None:  # a vae's or gan's was filled in by _generative_loss
-            raise ValueError("compile.loss is required: the Keras loss to train on "
-                             "(e.g. compile.loss: categorical_crossentropy)")
         gan_only = [f for f in ("generator_optimizer", "discriminator_optimizer")
                     if getattr(comp, f) is not None]
         if kind != "gan" and gan_only:
