@@ -93,5 +93,5 @@ def test_an_image_folder_trains_evaluates_and_predicts(tmp_path: Path) -> None:
 
 def test_sigkill_on_an_image_folder_then_resume_matches_uninterrupted(tmp_path: Path) -> None:
     images = _stripes(tmp_path / "images")
-    config = _config(tmp_path, images, epochs=30)
-    killed_and_resumed_equals_uninterrupted(config, tmp_path, rows=8)
+    config = _config(tmp_path, images, epochs=16)
+    killed_and_resumed_equals_uninterrupted(config, tmp_path, rows=5)
