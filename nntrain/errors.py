@@ -68,6 +68,13 @@ class NntrainError(Exception):
         return "\n".join(lines + [f"  - {p.render()}" for p in self.problems])
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's first line (TensorFlow's and converters' run to pages); its type's name
+    when it has no message."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def config_error(message: str, path: str | None = None, hint: str | None = None) -> NntrainError:
     return NntrainError(message, CONFIG_ERROR, path=path, hint=hint)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from nntrain.errors import runtime_error
+from nntrain.errors import first_line, runtime_error
 from nntrain.model.preprocessing import PREFIX
 from nntrain.model.signature import input_specs
 from nntrain.runs.atomic import atomic_path
@@ -31,9 +31,8 @@ def _convert(model: Any, target: Path) -> None:
             tf2onnx.convert.from_keras(model, input_signature=input_specs(model),
                                        output_path=str(target))
     except Exception as exc:  # noqa: BLE001 - tf2onnx raises many types, all reported
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise runtime_error(f"tf2onnx could not convert the model on TensorFlow "
-                            f"{tf.__version__}: {first[:400]}",
+                            f"{tf.__version__}: {first_line(exc)[:400]}",
                             "export it as saved_model or tflite") from None
 
 
@@ -93,7 +92,7 @@ class OnnxRunner:
                                                         providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001 - onnxruntime's own exception types
             raise runtime_error(f"onnxruntime cannot run the converted {path.name}: "
-                                f"{str(exc).strip().splitlines()[0][:300]}",
+                                f"{first_line(exc)[:300]}",
                                 "export it with --format saved_model or tflite") from None
         self.output_names = output_names
 

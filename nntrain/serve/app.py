@@ -10,6 +10,7 @@ import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from nntrain.errors import first_line
 from nntrain.serve.protocol import RequestError, Signature, parse_body, response, to_batches
 
 Predict = Callable[[dict[str, np.ndarray]], Awaitable[dict[str, np.ndarray]]]
@@ -51,8 +52,7 @@ async def _answer(body: bytes, signature: Signature, predict: Predict, classes: 
     try:
         outputs = await predict(batches)
     except Exception as exc:  # noqa: BLE001 - a failing model call must not stop the server
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return _error(500, f"the model failed on this request: {first[:300]}")
+        return _error(500, f"the model failed on this request: {first_line(exc)[:300]}")
     return response(outputs, classes(outputs), signature, "inputs" in data)
 
 

@@ -70,8 +70,9 @@ def signature_of(saved: SavedModel, name: str) -> Signature:
 
 
 def _heads(model: Any) -> dict[str, tuple[str | None, bool]]:
-    return {n: (classifier_head(model.get_layer(n), loss_takes_logits(model, n)),
-                loss_takes_logits(model, n)) for n in model.output_names}
+    """Each output's class kind and whether it gives logits."""
+    logits = {n: loss_takes_logits(model, n) for n in model.output_names}
+    return {n: (classifier_head(model.get_layer(n), logits[n]), logits[n]) for n in logits}
 
 
 def predictor(saved: SavedModel) -> Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]:
