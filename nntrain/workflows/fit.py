@@ -126,12 +126,12 @@ class FitRun:
         except KeyboardInterrupt:
             raise self.interrupted(signal.SIGINT) from None
         except NntrainError as exc:
-            self.raise_if_deleted()
+            self.raise_if_deleted(exc)
             self.run_dir.set_status(STATUS_FAILED, message=exc.render())
             self.write_curves()
             raise
         except Exception as exc:
-            self.raise_if_deleted()  # TensorFlow's errors about missing files say less
+            self.raise_if_deleted(exc)  # TensorFlow's errors about missing files say less
             self.run_dir.set_status(STATUS_FAILED, message=f"{type(exc).__name__}: {exc}")
             raise
         return self.finish(rows, summary)
@@ -434,8 +434,12 @@ class FitRun:
         self.write_curves()  # the backup stays: `--resume RUN --set train.epochs=N` extends it
         return FitResult(run, rows, summary, self.device.is_chief, self.split, self.story)
 
-    def raise_if_deleted(self) -> None:
-        if not self.run_dir.config_yaml.exists():
+    def raise_if_deleted(self, error: BaseException | None = None) -> None:
+        """A deletion still under way may have taken the file a save wrote to but not yet
+        config.yaml, so a 'no such file' naming a path inside the run counts as one too."""
+        missing = error is not None and "No such file or directory" in str(error) \
+            and str(self.run_dir.root) in str(error)
+        if missing or not self.run_dir.config_yaml.exists():
             raise NntrainError(f"the run directory {self.run_dir.root} was deleted while "
                                "training; the run is lost", 1, hint="train again") from None
 
