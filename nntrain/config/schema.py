@@ -304,8 +304,9 @@ class DeviceConfig(Strict):
                                               "$TPU_NAME, else the TPU of this VM)")
     precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16", "float16",
                        "bfloat16", "float64"] = Field(
-        "auto", description="Keras dtype policy; auto: float32 on CPU, mixed_float16 on GPU, "
-                            "mixed_bfloat16 on TPU")
+        "auto", description="Keras dtype policy; auto: mixed_float16 on GPU, mixed_bfloat16 "
+                            "on TPU and on CPUs with AMX-BF16 or AVX512_BF16 (float32 for "
+                            "recurrent layers there), float32 on other CPUs")
     jit_compile: Literal["auto"] | bool = Field(
         "auto", description="XLA; auto: on for GPUs, off on the CPU (slower there)")
     worker_timeout: float = Field(

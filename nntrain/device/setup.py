@@ -10,8 +10,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from nntrain.config.schema import DeviceConfig
+from nntrain.config.schema import DeviceConfig, ModelConfig
 from nntrain.device.cluster import input_shard, multi_worker_strategy, reachable, task_role
+from nntrain.device.precision import auto_precision, cpu_bf16_instructions
 from nntrain.engine import keras, tf
 from nntrain.errors import config_error, runtime_error
 
@@ -28,6 +29,7 @@ class DeviceSetup:
     is_chief: bool = True
     role: str = ""  # multi_worker: which task this process is
     shard: tuple[int, int] = (0, 1)  # (this task, tasks): its share of a multi-file source
+    precision_reason: str = ""  # precision: auto: why this policy ("auto: the CPU has ...")
 
     @property
     def replicas(self) -> int:
@@ -38,9 +40,10 @@ class DeviceSetup:
         per_replica, rest = divmod(batch_size, max(self.replicas, 1))
         share = f"{per_replica}" if not rest else f"{per_replica}-{per_replica + 1}"
         role = f" ({self.role})" if self.role else ""
+        why = f" ({self.precision_reason})" if self.precision_reason else ""
         xla = "on (TPU)" if self.kind == "tpu" else "on" if self.jit_compile else "off"
         return (f"device: {self.kind} strategy, {self.replicas} replica(s) on "
-                f"{', '.join(self.devices)}{role}; precision {self.precision}; "
+                f"{', '.join(self.devices)}{role}; precision {self.precision}{why}; "
                 f"XLA {xla}; batch {batch_size} global, {share} per replica")
 
 
@@ -110,8 +113,9 @@ def _auto(cfg: DeviceConfig) -> str:
     return "mirrored" if tf.config.list_physical_devices("GPU") else "cpu"
 
 
-def setup_device(cfg: DeviceConfig) -> DeviceSetup:
-    """Config errors come first, before any strategy waits for hardware or other workers."""
+def setup_device(cfg: DeviceConfig, model: ModelConfig | None = None) -> DeviceSetup:
+    """Config errors come first, before any strategy waits for hardware or other workers.
+    `model` lets `precision: auto` keep float32 for what bfloat16 would not speed up."""
     if cfg.cpu_devices:
         _split_cpu(cfg.cpu_devices)
     kind = _auto(cfg) if cfg.strategy == "auto" else cfg.strategy
@@ -130,9 +134,10 @@ def setup_device(cfg: DeviceConfig) -> DeviceSetup:
         strategy, devices = _tpu(cfg.tpu)
     hardware = "tpu" if kind == "tpu" else (
         "gpu" if any(d.upper().startswith("GPU") for d in devices) else "cpu")
-    precision = cfg.precision
+    precision, why = cfg.precision, ""
     if precision == "auto":
-        precision = {"tpu": "mixed_bfloat16", "gpu": "mixed_float16"}.get(hardware, "float32")
+        bf16 = cpu_bf16_instructions() if hardware == "cpu" else None
+        precision, why = auto_precision(hardware, model, bf16)
     keras.mixed_precision.set_global_policy(precision)
     jit = cfg.jit_compile if isinstance(cfg.jit_compile, bool) else hardware == "gpu"
-    return DeviceSetup(strategy, kind, devices, precision, jit, is_chief, role, shard)
+    return DeviceSetup(strategy, kind, devices, precision, jit, is_chief, role, shard, why)

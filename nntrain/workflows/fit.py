@@ -106,7 +106,7 @@ class FitRun:
         keras.utils.set_random_seed(self.seed)
         if self.config.train.deterministic:  # before any op runs: bit-for-bit from the seed
             tf.config.experimental.enable_op_determinism()
-        self.device = setup_device(self.config.device)
+        self.device = setup_device(self.config.device, self.config.model)
         self.reporter.note(self.device.describe(self.config.train.batch_size))
         folds = prepare(self.config.data, self.seed,  # generative: the decoder's output space
                         in_model=self.config.model.type != "perceptron"
