@@ -98,7 +98,7 @@ def test_an_image_for_a_table_model_is_refused_before_tensorflow_loads(
         iris_run: Path, tmp_path: Path) -> None:
     (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     got = _without_tensorflow("predict", iris_run, "--input", tmp_path / "photo.png")
-    assert got["code"] == 2 and "not on data.source: image_dir" in got["output"], got
+    assert got["code"] == 2 and "which holds no images" in got["output"], got
     assert not got["tensorflow"], got
 
 

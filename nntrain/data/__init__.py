@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from nntrain.config.data_schema import DataConfig
+from nntrain.data.images import KEY, pixels_info
 from nntrain.data.preprocess import Preprocessor
 from nntrain.data.records import is_records
 from nntrain.data.sources import load_source
@@ -124,6 +125,8 @@ def load_raw(cfg: DataConfig) -> RawData:
         raise config_error("the source has no training examples", "data")
     if cfg.classes is not None:
         _select_classes(raw, cfg.classes)
+    if KEY not in raw.info:  # keras.datasets' mnist / cifar, IDX files, mnist_5k, uint8 npz
+        raw.info.update(pixels_info(raw.train.x))  # so predict takes image files
     return raw
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from nntrain.config.suggest import did_you_mean
 from nntrain.data.files import FORMATS, ImageFiles
+from nntrain.data.images import COLOR_MODES, check_fixed_size, describe, image_spec
 from nntrain.data.preprocess import Preprocessor, is_text
 from nntrain.data.sources.arrays import read_numpy
 from nntrain.data.sources.csv import read_table, report_missing
@@ -38,7 +39,7 @@ def read_inputs(path: str | Path, preprocessor: Preprocessor,
     multi = "shape" not in spec and bool(spec)
     suffix = path.suffix.lower()
     if path.is_dir() or suffix in FORMATS:
-        return _images(path, info)
+        return _images(path, info, spec)
     if suffix == ".csv":
         return _from_csv(path, spec, info, multi, note or (lambda _text: None))
     if suffix == ".npy":
@@ -55,22 +56,39 @@ def read_inputs(path: str | Path, preprocessor: Preprocessor,
                                "text input", FIELD)
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
         return np.array([t.strip() for t in lines if t.strip()], dtype=object)
-    kinds = [*SUFFIXES, *(("an image", "a folder of images") if "image_size" in info else ())]
+    kinds = [*SUFFIXES, *(("an image", "a folder of images") if image_spec(info) else ())]
     raise config_error(f"cannot read {path.name}: use one of {', '.join(kinds)}", FIELD)
 
 
-def _images(path: Path, info: dict[str, Any]) -> ImageFiles:
-    """One image, or every image under a folder: listed, checked by their first bytes, and
-    decoded later with the training folder's image size and colour mode."""
+def _images(path: Path, info: dict[str, Any], spec: dict[str, Any]) -> ImageFiles:
+    """One image, or every image under a folder: listed, checked by their first bytes (and,
+    for a source that stored its pixels at one size, by their size and channels), and decoded
+    later as the training source made its pixels (nntrain.data.images)."""
     what = "a folder" if path.is_dir() else "an image"
-    if "image_size" not in info:
-        raise config_error(f"{path} is {what}; the model was trained on "
-                           f"{info.get('source') or 'arrays'}, not on data.source: image_dir",
-                           FIELD, f"give one of {', '.join(SUFFIXES)}")
+    image = image_spec(info)
+    source = info.get("source") or "arrays"
+    if image is None:
+        raise config_error(f"{path} is {what}; the model was trained on {source}, which "
+                           "holds no images (image sources: image_dir, tfrecord with `decode`, "
+                           "tfds image features, uint8 pixel arrays such as mnist)", FIELD,
+                           f"give one of {', '.join(SUFFIXES)}")
+    if spec and "shape" not in spec:
+        raise config_error(f"{path} is {what}; the model has inputs {', '.join(spec)}, and an "
+                           "image is for a model with one image input", FIELD,
+                           "give an .npz with one array per input name")
+    h, w = image["size"]
+    channels = image["channels"]
+    raw = tuple(spec.get("shape") or (h, w, channels))
+    if int(np.prod(raw)) != h * w * channels:
+        raise config_error(f"{path} is {what}; the model takes inputs of shape {list(raw)}, "
+                           f"not {describe(image)} images", FIELD)
     paths = [str(p) for p in (_image_files(path) if path.is_dir() else [path])]
     _check_images(paths, FIELD)
-    return ImageFiles(np.array(paths, dtype=object), tuple(info["image_size"]),
-                      info["color_mode"])
+    if not image["resized"]:
+        check_fixed_size(paths, image, source, FIELD)
+    files = ImageFiles(np.array(paths, dtype=object), (h, w), COLOR_MODES[channels])
+    # mnist's examples are (28, 28), a flat source's (784,): the decoded (h, w, c) reshaped
+    return files if raw == (h, w, channels) else files.then("reshape", list(raw))
 
 
 def _image_files(folder: Path) -> list[Path]:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from nntrain.config.data_schema import DataConfig
+from nntrain.data.images import image_info
 from nntrain.data.records import OneSplitStream, Ranges, RecordField, in_ranges
 from nntrain.data.types import RawData, Split
 from nntrain.errors import config_error, runtime_error
@@ -142,6 +143,9 @@ def load(cfg: DataConfig) -> RawData:
                   if names and names.validation else None)
     meta: dict[str, Any] = {"source": f"tfds {cfg.name} ({info.version})",
                             "feature_names": inputs}
+    feature = info.features[inputs[0]]
+    if len(inputs) == 1 and type(feature).__name__ == "Image":  # uint8 pixels, stored at one size
+        meta.update(image_info(feature.shape[:2], feature.shape[2], resized=False))
     label = info.features[target]
     if getattr(label, "names", None):
         meta["class_names"] = list(label.names)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from nntrain.config.data_schema import DataConfig, FeatureSpec, target_names
+from nntrain.data.images import image_info
 from nntrain.data.records import Ranges, RecordField, in_ranges
 from nntrain.data.sources import regular_file
 from nntrain.data.types import RawData, Split
@@ -179,4 +180,7 @@ def load(cfg: DataConfig) -> RawData:
     info: dict[str, Any] = {"source": f"tfrecord {cfg.path}",
                             "feature_names": [k for k in (cfg.features or {})
                                               if k not in target_names(cfg.target or [])]}
+    image = [(cfg.features or {})[k] for k in info["feature_names"]]
+    if len(image) == 1 and image[0].decode:  # predict decodes an image file as _decoded does
+        info.update(image_info(image[0].shape[:2], image[0].shape[2], resized=True))
     return RawData(splits["path"], splits.get("validation_path"), splits.get("test_path"), info)
