@@ -84,9 +84,9 @@ def check_fixed_size(paths: list[str], spec: dict[str, Any], source: str, field:
     if not wrong:
         return
     path, (fh, fw, fc) = wrong[0]
-    more = f" ({len(wrong)} of the {len(paths)} files are)" if len(paths) > 1 else ""
+    more = (f" ({len(wrong)} of the {len(paths)} files differ)" if len(wrong) > 1 else "")
     raise config_error(
         f"{path} is {fh}×{fw} (height×width) with {fc} channel(s){more}; the model takes "
-        f"{describe(spec)} images, shape {list(want)}, as {source} stored them (training never resized or "
-        "converted its images, so predict does not either)", field,
+        f"{describe(spec)} images, shape {list(want)}, as its training data stored them "
+        f"({source}; training never resized or converted them, nor does predict)", field,
         f"resize / convert the image(s) to {h}×{w} with {spec['channels']} channel(s) first")
