@@ -2,6 +2,7 @@
 
     python benchmarks/bench.py            # every workload, 3 repetitions (< 10 min on 2 cores)
     python benchmarks/bench.py --reps 1 --only xor
+    python benchmarks/bench.py --real     # real Fashion-MNIST and fortunes, float32 and auto
 
 Each repetition runs nntrain and the hand-written script alternately, as separate processes,
 on the same data, so machine noise hits both alike; the report gives each side's median
@@ -131,9 +132,10 @@ def summarize(values: list[float]) -> str:
     return f"{med:,.0f} (±{spread:.0f}%)"
 
 
-def peak_matmul_gflops() -> float:
+def peak_matmul_gflops(dtype: str = "float32") -> float:
     code = ("import os,time;os.environ['TF_CPP_MIN_LOG_LEVEL']='2';import tensorflow as tf\n"
-            "a=tf.random.normal((2048,2048));b=tf.random.normal((2048,2048));(a@b).numpy()\n"
+            f"a=tf.cast(tf.random.normal((2048,2048)),'{dtype}');b=tf.cast(a,'{dtype}');"
+            "(a@b).numpy()\n"
             "best=1e9\nfor _ in range(5):\n t=time.perf_counter();(a@b).numpy();"
             "best=min(best,time.perf_counter()-t)\nprint(2*2048**3/best/1e9)")
     return float(run([sys.executable, "-c", code])[1].strip())
@@ -155,8 +157,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--only", nargs="*", default=["cnn", "mlp", "lstm", "xor"])
+    ap.add_argument("--real", action="store_true", help="only the real-data rows (real_data.py)")
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.real:
+        from real_data import main as real_main
+
+        real_main(args.reps)
+        return
     tmp = Path(tempfile.mkdtemp(prefix="nntrain-bench-"))
     rows: list[tuple[str, str, str, str]] = []
     print(f"# {date.today()} · {platform.node()} · {os.cpu_count()} cores · "
