@@ -4,6 +4,7 @@ show where it went. Decided here, without TensorFlow, so these answers come fast
 from __future__ import annotations
 
 import os
+from typing import Any
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -39,16 +40,27 @@ def _existing_run(run_dir: Path, loaded: LoadedConfig, allow_unsafe: bool) -> Ru
     return run
 
 
+# where the workers are and which one this is: the machines a run resumes on, not the run
+MACHINE_KEYS = ("device.workers", "device.task_index", "device.port", "device.worker_timeout")
+
+
 def _resume_config(run: RunDir, overrides: list[str], allow_unsafe: bool) -> LoadedConfig:
     """The run's config, with the --set a resume may give: more epochs, other callbacks
-    settings (early stopping's patience, ...); anything else would make another run."""
+    settings (early stopping's patience, ...), this machine's place in a multi-worker cluster
+    (each worker resumes the chief's run with its own task index), and values it already has;
+    anything else would make another run."""
+    loaded = load_config(run.config_yaml, overrides, allow_unsafe=allow_unsafe)
+    given = loaded.config.model_dump(mode="json")
+    stored = run.read_config(allow_unsafe).model_dump(mode="json")
     for item in overrides:
         key = item.split("=", 1)[0].strip()
-        if key != "train.epochs" and not key.startswith("callbacks."):
-            raise NntrainError(f"{key} cannot change on a resume: only train.epochs and "
-                               "callbacks.* (such as callbacks.early_stopping.patience) can",
-                               path=f"--set {key}", hint="start a new run with the change")
-    loaded = load_config(run.config_yaml, overrides, allow_unsafe=allow_unsafe)
+        if key in ("train.epochs", *MACHINE_KEYS) or key.startswith("callbacks."):
+            continue
+        if _value_at(given, key) != _value_at(stored, key):
+            raise NntrainError(f"{key} cannot change on a resume: only train.epochs, "
+                               "callbacks.* (such as callbacks.early_stopping.patience) and "
+                               f"{', '.join(MACHINE_KEYS)} can", path=f"--set {key}",
+                               hint="start a new run with the change")
     done = run.read_status().get("epochs_done")
     if any(i.split("=", 1)[0].strip() == "train.epochs" for i in overrides):
         if loaded.config.data.kfold:
@@ -58,6 +70,12 @@ def _resume_config(run: RunDir, overrides: list[str], allow_unsafe: bool) -> Loa
             raise NntrainError(f"the run has trained {done} epochs already; give more to "
                                "extend it", path="--set train.epochs")
     return loaded
+
+
+def _value_at(config: dict[str, Any], dotted: str) -> Any:
+    for part in dotted.split("."):
+        config = config.get(part) if isinstance(config, dict) else None  # type: ignore[assignment]
+    return config
 
 
 def _should_continue(run: RunDir, console: Console, extend: bool = False) -> bool:
@@ -98,7 +116,8 @@ def run_fit_command(config: Path | None, overrides: list[str], run_dir: Path | N
         loaded = load_config(config, overrides, allow_unsafe=allow_unsafe)
         if run_dir is not None:
             run = _existing_run(run_dir, loaded, allow_unsafe)
-    changed = resume is not None and bool(overrides)
+    changed = resume is not None and any(item.split("=", 1)[0].strip() not in MACHINE_KEYS
+                                         for item in overrides)
     if run is not None and not _should_continue(run, console, changed):
         return
     from nntrain.workflows.fit import run_fit  # TensorFlow only once the config is known good

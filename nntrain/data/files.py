@@ -1,14 +1,16 @@
-"""Inputs that stay on disk until tf.data reads them: a split of an image folder is its file
-listing (a few bytes per example), decoded batch by batch while training, never held whole.
+"""Inputs that stay on disk until tf.data reads them: a split of an image or text folder is
+its file listing (a few bytes per example), decoded batch by batch while training, never held
+whole.
 
-`ImageFiles` behaves like the array it stands for where the data layer needs one (`len`,
-`shape`, `dtype`, indexing to a subset), so splits, k-fold, `limit` and `classes` work on it
-unchanged; the preprocessing it is given (rescale, reshape, flatten, normalization) runs in
-the tf.data map, after decoding.
+`ImageFiles` and `TextFiles` behave like the array they stand for where the data layer needs
+one (`len`, `shape`, `dtype`, indexing to a subset), so splits, k-fold, `limit` and `classes`
+work on them unchanged; the preprocessing an image input is given (rescale, reshape, flatten,
+normalization) runs in the tf.data map, after decoding.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -16,7 +18,7 @@ import numpy as np
 
 CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
 FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # what image_dataset_from_directory reads
-BATCH = 256  # images decoded at a time when a pass over the files is computed on the host
+BATCH = 256  # files decoded at a time when a pass over the files is computed on the host
 
 
 class StreamedArray:
@@ -33,22 +35,79 @@ class StreamedArray:
     def ndim(self) -> int:
         return len(self.shape)
 
+    @property
+    def example_bytes(self) -> float:
+        """What one decoded example takes in memory (cache and shuffle-buffer sizes)."""
+        return float(np.prod(self.example_shape)) * 4  # type: ignore[attr-defined]
+
     def then(self, op: str, arg: Any = None) -> Any:
         return replace(self, ops=(*self.ops, (op, arg)))  # type: ignore[type-var]
 
 
-@dataclass(frozen=True)
-class ImageFiles(StreamedArray):
+class FileInputs(StreamedArray):
+    """One file per example: `paths` listed, each read by `decode` inside tf.data."""
+
     paths: np.ndarray  # str, one per example
-    image_size: tuple[int, int]
-    color_mode: str
-    ops: tuple[tuple[str, Any], ...] = field(default=())  # applied after decoding, in order
 
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, index: Any) -> "ImageFiles":
-        return replace(self, paths=self.paths[index])
+    def __getitem__(self, index: Any) -> Any:
+        return replace(self, paths=self.paths[index])  # type: ignore[type-var]
+
+    def tensor_spec(self) -> Any:
+        from nntrain.engine import tf
+
+        dtype = tf.string if self.dtype.kind == "O" else tf.float32  # type: ignore[attr-defined]
+        return tf.TensorSpec(self.example_shape, dtype)  # type: ignore[attr-defined]
+
+    def batches(self) -> Any:
+        """The decoded examples as NumPy batches (for statistics and one-batch checks)."""
+        from nntrain.engine import tf
+
+        return self.dataset().batch(BATCH).prefetch(tf.data.AUTOTUNE).as_numpy_iterator()
+
+    def dataset(self) -> Any:
+        """The decoded examples, in order, one per element."""
+        from nntrain.engine import tf
+
+        return tf.data.Dataset.from_tensor_slices(self.paths.astype(str)).map(
+            self.decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+@dataclass(frozen=True)
+class TextFiles(FileInputs):
+    """A text folder's files: each file's whole text is one example (a string), read as
+    UTF-8 with undecodable bytes replaced and the surrounding whitespace stripped, as
+    text_dir read them into memory before."""
+
+    paths: np.ndarray
+    ops: tuple[tuple[str, Any], ...] = field(default=())
+    example_shape: tuple[int, ...] = ()
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(object)
+
+    @property
+    def example_bytes(self) -> float:
+        sample = self.paths[:: max(1, len(self.paths) // 64)][:64]
+        return float(np.mean([os.path.getsize(p) for p in sample])) if len(sample) else 0.0
+
+    def decode(self, path: Any) -> Any:
+        from nntrain.engine import tf
+
+        text = tf.strings.unicode_transcode(tf.io.read_file(path), "UTF-8", "UTF-8",
+                                            errors="replace")
+        return tf.strings.strip(text)
+
+
+@dataclass(frozen=True)
+class ImageFiles(FileInputs):
+    paths: np.ndarray  # str, one per example
+    image_size: tuple[int, int]
+    color_mode: str
+    ops: tuple[tuple[str, Any], ...] = field(default=())  # applied after decoding, in order
 
     @property
     def dtype(self) -> np.dtype:
@@ -68,14 +127,6 @@ class ImageFiles(StreamedArray):
         image = tf.image.resize(image, self.image_size, method="bilinear")
         image.set_shape((*self.image_size, CHANNELS[self.color_mode]))
         return apply_ops(image, self.ops)
-
-    def batches(self) -> Any:
-        """The decoded examples as NumPy batches (for statistics and one-batch checks)."""
-        from nntrain.engine import tf
-
-        ds = tf.data.Dataset.from_tensor_slices(self.paths.astype(str)).map(
-            self.decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        return ds.batch(BATCH).prefetch(tf.data.AUTOTUNE).as_numpy_iterator()
 
 
 def shape_after(shape: tuple[int, ...], ops: tuple[tuple[str, Any], ...]) -> tuple[int, ...]:
@@ -111,7 +162,7 @@ def apply_ops(value: Any, ops: tuple[tuple[str, Any], ...], batched: bool = Fals
 
 
 def is_files(a: Any) -> bool:
-    return isinstance(a, ImageFiles)
+    return isinstance(a, FileInputs)
 
 
 def materialize(arrays: Any) -> Any:

@@ -38,8 +38,8 @@ def _decoder(structure: Any, batched: bool) -> Any | None:
     def one(files: Any) -> Any:
         if not batched:
             return files.decode
-        spec = tf.TensorSpec(files.example_shape, tf.float32)
-        return lambda paths: tf.map_fn(files.decode, paths, fn_output_signature=spec)
+        return lambda paths: tf.map_fn(files.decode, paths,
+                                       fn_output_signature=files.tensor_spec())
 
     decoders = [one(a) if is_files(a) else None for a in leaves]
 
@@ -76,7 +76,7 @@ def to_dataset(split: Split, batch_size: int, *, with_labels: bool = True,
     else:
         ds = _examples(structure, shard)
         ds = (ds.cache() if cache and not _streamed(structure) else ds).batch(batch_size)
-    return _shard_policy(ds.prefetch(tf.data.AUTOTUNE), structure, shard)
+    return _shard_policy(ds.prefetch(tf.data.AUTOTUNE), shard)
 
 
 def _streamed(structure: Any) -> bool:
@@ -85,16 +85,16 @@ def _streamed(structure: Any) -> bool:
     return any(is_streamed(a) for a in tf.nest.flatten(structure))
 
 
-def _shard_policy(ds: Any, structure: Any, shard: tuple[int, int]) -> Any:
-    """A record stream read by several workers is already split by file (each reads its own
-    share), so tf.data must not split it again; everything else is split by example
+def _shard_policy(ds: Any, shard: tuple[int, int]) -> Any:
+    """A stream read by several workers with a `shard` is already split by file (each reads
+    its own share), so tf.data must not split it again; everything else is split by example
     (AutoShardPolicy.DATA): in-memory arrays have no files for tf.data to hand out."""
     from nntrain.engine import tf
 
     policy = tf.data.experimental.AutoShardPolicy
     options = tf.data.Options()
-    by_file = shard[1] > 1 and bool(fields_of(structure))
-    options.experimental_distribute.auto_shard_policy = policy.OFF if by_file else policy.DATA
+    options.experimental_distribute.auto_shard_policy = policy.OFF if shard[1] > 1 \
+        else policy.DATA
     return ds.with_options(options)
 
 
@@ -109,9 +109,27 @@ def file_shard(split: Split, workers: tuple[int, int]) -> tuple[int, int]:
         else (0, 1)
 
 
-def shard_files(split: Split, shard: tuple[int, int]) -> tuple[str, ...]:
-    """The files of the split's stream this worker reads."""
-    return fields_of((split.x, split.y))[0].stream.files[shard[0]::shard[1]]
+def training_share(split: Split, workers: tuple[int, int]) -> tuple[int, int]:
+    """(k, n) when this worker trains on its own share of the files: a record stream's whole
+    files (file_shard), or every n-th file from the k-th of a folder read one file per
+    example; (0, 1) for data in memory, which tf.data splits by example."""
+    from nntrain.engine import tf
+
+    if workers[1] > 1 and any(is_files(a) for a in tf.nest.flatten((split.x, split.y))):
+        return workers if len(split) >= workers[1] else (0, 1)
+    return file_shard(split, workers)
+
+
+def share_note(split: Split, shard: tuple[int, int]) -> str:
+    """What this worker reads, for its start line."""
+    fields = fields_of((split.x, split.y))
+    if fields:
+        files = fields[0].stream.files[shard[0]::shard[1]]
+        return f"reads {len(files)} training file(s): {', '.join(Path(f).name for f in files)}"
+    k, n = shard
+    share = len(range(k, len(split), n))
+    return f"reads {share} of the {len(split)} training files (files {k + 1}, {k + 1 + n}, " \
+           f"{k + 1 + 2 * n}, ... of the listing)"
 
 
 def cache_choice(policy: str, split: Split, folder: Path | None) -> str | None:
@@ -123,8 +141,7 @@ def cache_choice(policy: str, split: Split, folder: Path | None) -> str | None:
     if policy == "none" or not _streamed(leaves):
         return None
     if policy == "auto":
-        size = sum(len(a) * (int(np.prod(a.example_shape)) * 4 + ELEMENT_BYTES)
-                   for a in leaves if is_streamed(a))
+        size = sum(len(a) * (a.example_bytes + ELEMENT_BYTES) for a in leaves if is_streamed(a))
         free = available_memory()
         fits = free is not None and size < min(CACHE_SHARE * free, CACHE_LIMIT)
         return "" if fits else None
@@ -135,68 +152,106 @@ def cache_choice(policy: str, split: Split, folder: Path | None) -> str | None:
 
 
 def training_stream(split: Split, batch_size: int, shuffle: bool, seed: int, first_step: int,
-                    cache: str | None = None, shard: tuple[int, int] = (0, 1)) -> Any:
+                    cache: str | None = None, shard: tuple[int, int] = (0, 1),
+                    replicas: int = 1) -> Any:
     """The training batches as one endless stream of passes over the data, from `first_step`.
 
     Pass p visits the examples in an order drawn from (seed, p), so a resumed run sees exactly
     the batches an uninterrupted one would (tf.data's reshuffle_each_iteration would restart
-    its sequence of orders in the new process): a permutation for arrays and image files, a
-    file order and a shuffle buffer for record streams and cached examples.
+    its sequence of orders in the new process): a permutation for arrays and files, a file
+    order and a shuffle buffer for record streams and cached examples.
+
+    A worker reading its own share (`shard`, see `training_share`) batches its passes back to
+    back, so every batch is whole: tf.distribute splits each into workers × `replicas` parts
+    and a step takes this worker's `replicas` of them, which tells how far a resume skips.
     """
     from nntrain.engine import tf
 
+    if shard[1] > 1 and not fields_of((split.x, split.y)):  # one file per example
+        split = split.subset(np.arange(shard[0], len(split), shard[1]))
     structure = (split.x, split.y) if split.y is not None else split.x
-    if cache is None and not fields_of(structure):
-        return _indexed_stream(split, structure, batch_size, shuffle, seed, first_step)
-    n = len(split) if shard[1] == 1 else fields_of(structure)[0].local_count(shard)
-    base = _examples(structure, shard).cache(cache) if cache is not None else None
-    buffer = shuffle_buffer(_example_bytes(structure), n)
-
-    def one_pass(p: Any) -> Any:
-        pass_seed = tf.constant(seed, tf.int64) * 1_000_003 + p
-        if base is None:
-            return batches(structure, batch_size, tf.stack([tf.constant(seed, tf.int64), p])
-                           if shuffle else None, shard, pass_seed if shuffle else None)
-        return (base.shuffle(buffer, seed=pass_seed) if shuffle else base).batch(batch_size)
-
-    first_pass, skip = divmod(first_step, -(-n // batch_size))
-    return _shard_policy(tf.data.Dataset.counter(first_pass).flat_map(one_pass).skip(skip)
-                         .prefetch(tf.data.AUTOTUNE), structure, shard)
+    shared = shard[1] > 1
+    one_pass, load = _passes(split, structure, batch_size, shuffle, seed, cache, shard, shared)
+    n = fields_of(structure)[0].local_count(shard) if fields_of(structure) else len(split)
+    if shared:
+        first_pass, skip = divmod(consumed_examples(first_step, batch_size, shard, replicas), n)
+        ds = tf.data.Dataset.counter(first_pass).flat_map(one_pass).skip(skip).batch(batch_size)
+    else:
+        first_pass, skip = divmod(first_step, -(-n // batch_size))
+        ds = tf.data.Dataset.counter(first_pass).flat_map(one_pass).skip(skip)
+    if load is not None:
+        ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return _shard_policy(ds.prefetch(tf.data.AUTOTUNE), shard)
 
 
-def _example_bytes(structure: Any) -> float:
-    """Bytes one decoded example takes (what a shuffle buffer of cached examples holds)."""
+def _passes(split: Split, structure: Any, batch_size: int, shuffle: bool, seed: int,
+            cache: str | None, shard: tuple[int, int], examples: bool) -> tuple[Any, Any]:
+    """Pass p → its batches (its examples, when `examples`), and the map that loads a batch of
+    example indices (None where the pass already yields the data)."""
     from nntrain.engine import tf
 
-    return float(sum(int(np.prod(a.example_shape)) * 4 for a in tf.nest.flatten(structure)
-                     if hasattr(a, "example_shape")))
+    def seeds(p: Any) -> tuple[Any, Any]:
+        return tf.stack([tf.constant(seed, tf.int64), p]), tf.constant(seed, tf.int64) * 1_000_003 + p
+
+    def batched(ds: Any) -> Any:
+        return ds if examples else ds.batch(batch_size)
+
+    if cache is None and not fields_of(structure):
+        return _indexed_passes(split, structure, shuffle, seeds, batched)
+    if cache is None:
+        def record_pass(p: Any) -> Any:
+            order, pass_seed = seeds(p)
+            ds = batches(structure, batch_size, order if shuffle else None, shard,
+                         pass_seed if shuffle else None)
+            return ds.unbatch() if examples else ds
+        return record_pass, None
+    base = _examples(structure, shard).cache(cache)
+    n = fields_of(structure)[0].local_count(shard) if fields_of(structure) else len(split)
+    buffer = shuffle_buffer(_example_bytes(structure), n)
+    return (lambda p: batched(base.shuffle(buffer, seed=seeds(p)[1]) if shuffle else base)), None
 
 
-def _indexed_stream(split: Split, structure: Any, batch_size: int, shuffle: bool, seed: int,
-                    first_step: int) -> Any:
-    """Arrays and image files: pass p is the permutation stateless_shuffle(seed, p) of the
-    example indices, gathered (and decoded) batch by batch."""
+def _indexed_passes(split: Split, structure: Any, shuffle: bool, seeds: Any,
+                    batched: Any) -> tuple[Any, Any]:
+    """Arrays and files: pass p is the permutation stateless_shuffle(seed, p) of the example
+    indices, gathered (and decoded) batch by batch."""
     from nntrain.engine import tf
 
     decode = _decoder(structure, batched=True)
     with tf.device("/cpu:0"):  # host memory, like from_tensor_slices; never a GPU's
         tensors = tf.nest.map_structure(tf.convert_to_tensor, _slices(structure))
     n = len(split)
-    steps_per_pass = -(-n // batch_size)
 
     def one_pass(p: Any) -> Any:
         order = tf.range(n, dtype=tf.int64)
         if shuffle:
-            order = tf.random.experimental.stateless_shuffle(
-                order, seed=tf.stack([tf.constant(seed, tf.int64), p]))
-        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+            order = tf.random.experimental.stateless_shuffle(order, seed=seeds(p)[0])
+        return batched(tf.data.Dataset.from_tensor_slices(order))
 
     def load(idx: Any) -> Any:
         batch = tf.nest.map_structure(lambda t: tf.gather(t, idx), tensors)
         return decode(batch) if decode is not None else batch
 
-    first_pass, skip = divmod(first_step, steps_per_pass)
-    return _shard_policy(
-        tf.data.Dataset.counter(first_pass).flat_map(one_pass).skip(skip)
-        .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .prefetch(tf.data.AUTOTUNE), structure, (0, 1))
+    return one_pass, load
+
+
+def consumed_examples(steps: int, batch_size: int, shard: tuple[int, int], replicas: int) -> int:
+    """Examples one worker of a shared read has taken after `steps` global steps: each of its
+    batches is cut into workers × replicas parts of sizes ⌊B/N⌋ or ⌈B/N⌉, the larger first and
+    rotated by the worker's place (tf.data.experimental.rebatch's batch_sizes_for_worker),
+    and a step takes `replicas` parts."""
+    parts = shard[1] * replicas
+    floor, larger = divmod(batch_size, parts)
+    sizes = [floor + 1] * larger + [floor] * (parts - larger)
+    offset = shard[0] * replicas
+    sizes = sizes[offset:] + sizes[:offset]
+    taken = steps * replicas
+    return taken // parts * batch_size + sum(sizes[: taken % parts])
+
+
+def _example_bytes(structure: Any) -> float:
+    """Bytes one decoded example takes (what a shuffle buffer of cached examples holds)."""
+    from nntrain.engine import tf
+
+    return float(sum(a.example_bytes for a in tf.nest.flatten(structure)
+                     if hasattr(a, "example_bytes")))

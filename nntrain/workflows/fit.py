@@ -24,8 +24,8 @@ from typing import Any
 
 from nntrain.config.load import LoadedConfig
 from nntrain.data import Fold, prepare
-from nntrain.data.pipeline import (cache_choice, file_shard, shard_files, to_dataset,
-                                   training_stream)
+from nntrain.data.pipeline import (cache_choice, file_shard, share_note, to_dataset,
+                                   training_share, training_stream)
 from nntrain.data.records import label_sample
 from nntrain.device.setup import DeviceSetup, setup_device
 from nntrain.engine import keras, tf
@@ -276,13 +276,12 @@ class FitRun:
         if cache is not None:
             self.reporter.note(f"data cache: {'in memory' if cache == '' else cache} "
                                f"(data.cache: {self.config.data.cache})")
-        shard = file_shard(fold.train, self.device.shard)
+        shard = training_share(fold.train, self.device.shard)
         if shard[1] > 1:
-            files = shard_files(fold.train, shard)
-            self.reporter.note(f"{self.device.role}: reads {len(files)} training file(s): "
-                               f"{', '.join(Path(f).name for f in files)}")
+            self.reporter.note(f"{self.device.role}: {share_note(fold.train, shard)}")
+        replicas = self.device.strategy.num_replicas_in_sync // self.device.shard[1]
         return training_stream(fold.train, t.batch_size, t.shuffle, self.seed, first_step,
-                               cache, shard)
+                               cache, shard, replicas)
 
     def backup_to_resume(self, run: RunDir, rows: Rows) -> tuple[int, dict[str, Any] | None]:
         """The epochs the backup holds and the callbacks' state saved with it, verified: a

@@ -222,14 +222,20 @@ def test_image_dir_reads_real_pngs_one_folder_per_class(tmp_path, fashion):
     assert any(np.array_equal(pixels[r, :, :, 0], fashion.test.x[first]) for r in row)
 
 
-def test_text_dir_one_folder_per_class(tmp_path):
-    for label, texts in {"neg": ["bad film", "awful"], "pos": ["great", "loved it", "fine"]}.items():
+def test_text_dir_one_folder_per_class_is_listed_and_read_by_tf_data(tmp_path):
+    from nntrain.data.files import is_files, materialize
+
+    for label, texts in {"neg": ["bad film", "  awful\n"], "pos": ["great", "lov\xe9d it", "fine"]
+                         }.items():
         (tmp_path / label).mkdir()
         for i, t in enumerate(texts):
-            (tmp_path / label / f"{i}.txt").write_text(t)
+            (tmp_path / label / f"{i}.txt").write_text(t, encoding="latin-1")
     raw = load_raw(cfg(source="text_dir", path=str(tmp_path)))
     assert raw.info["class_names"] == ["neg", "pos"] and len(raw.train) == 5
-    assert sorted(zip(raw.train.x, raw.train.y))[0] == ("awful", 0)
+    assert is_files(raw.train.x)  # a listing: nothing read yet
+    texts = [t.decode() for t in materialize(raw.train.x)]
+    assert sorted(zip(texts, raw.train.y.tolist()))[:2] == [("awful", 0), ("bad film", 0)]
+    assert "lov\ufffdd it" in texts  # not UTF-8: replaced, as a read with errors="replace"
 
 
 def test_imdb_word_ids_are_padded_and_stay_integers(monkeypatch):
