@@ -61,11 +61,15 @@ class FileInputs(StreamedArray):
         dtype = tf.string if self.dtype.kind == "O" else tf.float32  # type: ignore[attr-defined]
         return tf.TensorSpec(self.example_shape, dtype)  # type: ignore[attr-defined]
 
-    def batches(self) -> Any:
-        """The decoded examples as NumPy batches (for statistics and one-batch checks)."""
+    def batched(self, size: int) -> Any:
+        """The decoded examples, in order, as tf.data batches."""
         from nntrain.engine import tf
 
-        return self.dataset().batch(BATCH).prefetch(tf.data.AUTOTUNE).as_numpy_iterator()
+        return self.dataset().batch(size).prefetch(tf.data.AUTOTUNE)
+
+    def batches(self) -> Any:
+        """The decoded examples as NumPy batches (for statistics and one-batch checks)."""
+        return self.batched(BATCH).as_numpy_iterator()
 
     def dataset(self) -> Any:
         """The decoded examples, in order, one per element."""

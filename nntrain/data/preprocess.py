@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from nntrain.config.data_schema import DataConfig
-from nntrain.data.files import BATCH, is_files, materialize, streamed_moments
+from nntrain.data.files import BATCH, materialize, streamed_moments
 from nntrain.data.records import is_records, is_streamed, label_sample
 from nntrain.data.types import Arrays, Split
 from nntrain.errors import config_error, runtime_error
@@ -189,7 +189,7 @@ def _vocabulary(a: np.ndarray, cfg: DataConfig) -> dict[str, Any]:
     from nntrain.engine import keras
 
     layer = keras.layers.TextVectorization(max_tokens=cfg.max_tokens)
-    layer.adapt(a.dataset().batch(BATCH) if is_files(a) else a.astype(str).reshape(-1))
+    layer.adapt(a.batched(BATCH) if is_streamed(a) else a.astype(str).reshape(-1))
     vocab = [str(t) for t in layer.get_vocabulary()]
     return {"vocabulary": vocab, "vocab_size": len(vocab), "sequence_length": cfg.sequence_length}
 

@@ -37,6 +37,8 @@ class RecordStream(Protocol):
 
     def is_label(self, key: str) -> bool: ...
 
+    def is_text(self, key: str) -> bool: ...
+
     def whole(self, ranges: Ranges) -> bool: ...
 
     def local_count(self, ranges: Ranges, shard: tuple[int, int]) -> int: ...
@@ -60,6 +62,8 @@ class RecordField(StreamedArray):
 
     @property
     def dtype(self) -> np.dtype:
+        if self.stream.is_text(self.key):
+            return np.dtype(object)  # strings, for a TextVectorization layer in the model
         return np.dtype("int64") if self.stream.is_label(self.key) and not self.ops else \
             np.dtype("float32")
 
@@ -74,9 +78,13 @@ class RecordField(StreamedArray):
         """This field of a parsed batch, preprocessed."""
         return apply_ops(features[self.key], self.ops, batched=True)
 
+    def batched(self, size: int) -> Any:
+        """This field's values over the whole split, in order, as tf.data batches."""
+        return batches(self, size, None, (0, 1))
+
     def batches(self) -> Any:
         """This field's values over the whole split, as NumPy batches (one streamed pass)."""
-        return batches(self, 256, None, (0, 1)).as_numpy_iterator()
+        return self.batched(256).as_numpy_iterator()
 
     def sample(self, n: int = SAMPLE) -> np.ndarray:
         """The first n values: label and shape checks look at these, not at every record."""
@@ -97,6 +105,9 @@ class OneSplitStream:
 
     def is_label(self, key: str) -> bool:
         return key in self.labels
+
+    def is_text(self, key: str) -> bool:
+        return False
 
 
 def in_ranges(ds: Any, ranges: Ranges, first: Any = 0) -> Any:

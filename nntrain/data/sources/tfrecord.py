@@ -49,7 +49,13 @@ class TFRecordFiles:
     def is_label(self, key: str) -> bool:
         return key in self.labels
 
+    def is_text(self, key: str) -> bool:
+        spec = self.features[key]
+        return spec.dtype == "string" and not spec.decode and key not in self.labels
+
     def example_shape(self, key: str) -> tuple[int, ...]:
+        if self.is_text(key):
+            return ()  # one string per example, as text in memory
         shape = tuple(self.features[key].shape)
         return shape if shape or key not in self.labels else (1,)
 
@@ -97,9 +103,9 @@ class TFRecordFiles:
 
             return tf.map_fn(image, value, fn_output_signature=tf.TensorSpec((h, w, c),
                                                                             tf.float32))
-        if key in self.labels:
+        if key in self.labels or self.is_text(key):
             return tf.reshape(value, (-1, *self.example_shape(key)))
-        return tf.cast(value, tf.float32) if spec.dtype != "string" else value
+        return tf.cast(value, tf.float32)
 
 
 def _files(pattern: str, field: str) -> tuple[str, ...]:
@@ -143,11 +149,11 @@ def _split(cfg: DataConfig, stream: TFRecordFiles) -> Split:
     inputs = [k for k in stream.features if k not in targets]
     if not inputs:
         raise config_error("every feature is a target: no inputs are left", "data.features")
-    text = [k for k in inputs if stream.features[k].dtype == "string" and
-            not stream.features[k].decode]
-    if text:
-        raise config_error(f"feature '{text[0]}' is a string without `decode`; text features "
-                           "of TFRecords are not supported yet", f"data.features.{text[0]}")
+    for k in inputs:
+        if stream.is_text(k) and int(np.prod(stream.features[k].shape)) != 1:
+            raise config_error(f"feature '{k}' is text (a string without `decode`): one string "
+                               f"per example, shape [] (got {list(stream.features[k].shape)})",
+                               f"data.features.{k}.shape")
     x: Any = ({k: RecordField(stream, k, whole) for k in inputs} if len(inputs) > 1
               else RecordField(stream, inputs[0], whole))
     t = cfg.target
