@@ -92,3 +92,41 @@ def test_a_text_feature_of_several_strings_is_refused_naming_its_shape(tmp_path:
                                       str(tmp_path / "run")])
     assert result.exit_code == 2
     assert "data.features.review.shape" in result.output and "shape []" in result.output
+
+
+def test_a_streamed_csv_with_a_text_column_beside_numbers_trains_on_both(tmp_path: Path) -> None:
+    """A CSV read as a stream (data.cache: none) with a text input and a numeric one: the text
+    column's values reach the model as strings, the numbers as numbers."""
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 600)
+    frame = pd.DataFrame({
+        "review": [" ".join(rng.choice(GOOD if y else BAD, 3)) for y in labels],
+        "stars": labels * 2.0 + rng.normal(0, 2.0, 600),
+        "sentiment": np.where(labels, "pos", "neg")})
+    frame.to_csv(tmp_path / "reviews.csv", index=False)
+    config = yaml.safe_load(_config(tmp_path, []).read_text())
+    config["data"] = {"source": "csv", "path": str(tmp_path / "reviews.csv"), "cache": "none",
+                      "features": {"words": ["review"], "numbers": ["stars"]},
+                      "target": "sentiment", "validation_split": 0.25, "max_tokens": 50,
+                      "sequence_length": 3}
+    config["model"] = {"inputs": [{"name": "words", "shape": [3], "dtype": "int32"},
+                                  {"name": "numbers", "shape": [1]}], "layers": [
+        {"type": "Embedding", "input_dim": 50, "output_dim": 8, "name": "embed",
+         "inputs": "words"},
+        {"type": "GlobalAveragePooling1D", "name": "pool", "inputs": "embed"},
+        {"type": "Concatenate", "name": "both", "inputs": ["pool", "numbers"]},
+        {"type": "Dense", "units": 2, "activation": "softmax", "name": "out", "inputs": "both"}],
+        "outputs": ["out"]}
+    (tmp_path / "csv.yaml").write_text(yaml.safe_dump(config))
+    run = tmp_path / "run"
+    result = CliRunner().invoke(app, ["fit", str(tmp_path / "csv.yaml"), "--run-dir", str(run)])
+    assert result.exit_code == 0, result.output
+    assert "(streamed)" in json.loads((run / "preprocess.json").read_text())["info"]["source"]
+    assert pd.read_csv(run / "metrics.csv").iloc[-1]["val_accuracy"] >= 0.9, result.output
+    rows = tmp_path / "rows.csv"
+    frame.head(8).drop(columns="sentiment").to_csv(rows, index=False)
+    out = tmp_path / "p.csv"
+    result = CliRunner().invoke(app, ["predict", str(run), "--input", str(rows),
+                                      "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (pd.read_csv(out)["class"] == frame.head(8)["sentiment"]).mean() >= 0.75

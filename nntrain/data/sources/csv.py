@@ -15,6 +15,8 @@ from nntrain.data.sources.csv_stream import stream_split, streams
 from nntrain.data.types import RawData, Split
 from nntrain.errors import config_error, runtime_error
 
+TEXT_SNIFF_ROWS = 1000  # a streamed CSV's first rows, which tell its text columns
+
 
 def _text_file(path: str | Path, field: str) -> None:
     with open(regular_file(path, field), "rb") as fh:
@@ -93,21 +95,25 @@ def _flat(columns: list[str] | dict[str, list[str]]) -> list[str]:
 
 
 def _check_text_features(frame: pd.DataFrame, features: Any, path: str | Path,
-                         alone: bool = True) -> None:
-    """A text column can only be an input of its own (it becomes a string tensor), and only
-    when the file is read into memory (`alone` False: a streamed file)."""
+                         streamed_text: frozenset[str] | None = None) -> None:
+    """A text column can only be an input of its own (it becomes a string tensor). A streamed
+    file's text columns are those its first rows show (`streamed_text`): any other column must
+    hold numbers all the way down."""
     for cols in (list(features.values()) if isinstance(features, dict) else [features]):
         for col in cols:
-            if not pd.api.types.is_numeric_dtype(frame[col]) and (len(cols) > 1 or not alone):
-                numbers = pd.to_numeric(frame[col], errors="coerce")
-                row = int(np.flatnonzero(numbers.isna().to_numpy())[0])
-                raise config_error(f"{path}: feature column '{col}' is not numeric (line "
-                                   f"{frame.index[row] + 2}: {frame[col].iloc[row]!r})",
-                                   "data.features",
-                                   "a text column must be an input of its own (features: "
-                                   "[that_column], or one entry of a features mapping)"
-                                   if alone else "a streamed CSV reads numbers; for text "
-                                   "columns set data.cache: memory (read whole)")
+            text_allowed = col in streamed_text if streamed_text is not None else len(cols) == 1
+            if text_allowed or pd.api.types.is_numeric_dtype(frame[col]):
+                continue
+            numbers = pd.to_numeric(frame[col], errors="coerce")
+            row = int(np.flatnonzero(numbers.isna().to_numpy())[0])
+            raise config_error(f"{path}: feature column '{col}' is not numeric (line "
+                               f"{frame.index[row] + 2}: {frame[col].iloc[row]!r})",
+                               "data.features",
+                               "a text column must be an input of its own (features: "
+                               "[that_column], or one entry of a features mapping)"
+                               if len(cols) > 1 else "its first rows are numbers, so a "
+                               "streamed file reads it as numbers; put a text row first or "
+                               "set data.cache: memory (read whole)")
 
 
 def _x_of(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
@@ -185,6 +191,17 @@ def _layout(cfg: DataConfig, header: list[str]) -> tuple[dict[str, Any], Any]:
     return {"inputs": keyed("x", features), "labels": keyed("y", targets)}, features
 
 
+def _text_inputs(path: str, inputs: dict[str, tuple[str, ...]]) -> frozenset[str]:
+    """The inputs of one column that the file's first rows show as text: string inputs of the
+    model, like a text column of a file read whole."""
+    single = {cols[0]: key for key, cols in inputs.items() if len(cols) == 1}
+    if not single:
+        return frozenset()
+    head = pd.read_csv(path, usecols=list(single), nrows=TEXT_SNIFF_ROWS)
+    return frozenset(key for col, key in single.items()
+                     if not pd.api.types.is_numeric_dtype(head[col]))
+
+
 def _load_stream(cfg: DataConfig) -> RawData:
     """Large files (or data.cache none / disk): checked in one chunked pass, then streamed."""
     from nntrain.config.data_files import csv_header
@@ -194,10 +211,13 @@ def _load_stream(cfg: DataConfig) -> RawData:
             _text_file(getattr(cfg, key), f"data.{key}")
     layout, features = _layout(cfg, csv_header(cfg.path or "") or [])
 
+    layout["text"] = _text_inputs(cfg.path or "", layout["inputs"])
+    text_columns = frozenset(layout["inputs"][k][0] for k in layout["text"])
+
     def check(chunk: pd.DataFrame, path: str) -> None:
         report_missing(chunk, path)
         _check_text_features(chunk, {k: list(v) for k, v in layout["inputs"].items()}, path,
-                             alone=False)
+                             text_columns)
 
     splits, known = {}, None
     for key in ("path", "validation_path", "test_path"):

@@ -40,13 +40,17 @@ class CsvLines(OneSplitStream):
     class_names: dict[str, list[str]]  # text label columns' values, sorted
     int_labels: frozenset[str]
     record_bytes: float
+    text_inputs: frozenset[str] = frozenset()  # inputs of one text column: strings
+
+    def is_text(self, key: str) -> bool:
+        return key in self.text_inputs
 
     @property
     def files(self) -> tuple[str, ...]:
         return (self.path,)
 
     def example_shape(self, key: str) -> tuple[int, ...]:
-        return (len((self.inputs | self.labels)[key]),)
+        return () if self.is_text(key) else (len((self.inputs | self.labels)[key]),)
 
     def records(self, ranges: Ranges, order_seed: Any, shard: tuple[int, int]) -> Any:
         from nntrain.engine import tf
@@ -61,14 +65,16 @@ class CsvLines(OneSplitStream):
         used = sorted({self.columns.index(c) for cols in (self.inputs | self.labels).values()
                        for c in cols})
         text = {c for cols in self.labels.values() for c in cols if c in self.class_names}
-        defaults = [tf.constant("", tf.string) if self.columns[i] in text else
+        strings = text | {self.inputs[k][0] for k in self.text_inputs}
+        defaults = [tf.constant("", tf.string) if self.columns[i] in strings else
                     tf.constant(0.0, tf.float64) for i in used]
         values = dict(zip((self.columns[i] for i in used),
                           tf.io.decode_csv(lines, defaults, select_cols=used)))
         for c in text:
             match = tf.equal(values[c][:, None], tf.constant(self.class_names[c]))
             values[c] = tf.argmax(tf.cast(match, tf.int64), axis=1, output_type=tf.int64)
-        out = {k: tf.cast(tf.stack([values[c] for c in cols], axis=1), tf.float32)
+        out = {k: values[cols[0]] if self.is_text(k) else
+               tf.cast(tf.stack([values[c] for c in cols], axis=1), tf.float32)
                for k, cols in self.inputs.items()}
         for k, cols in self.labels.items():
             whole = k in self.int_labels or cols[0] in text
@@ -112,7 +118,7 @@ def stream_split(path: str, field: str, layout: dict[str, Any],
                  report: Any, known: dict[str, list[str]] | None) -> tuple[Split, dict]:
     """One CSV file as a Split of record fields; `layout` gives inputs and labels as
     {key: columns} (keys "x" / "y" for a single array, "x:NAME" / "y:NAME" per named input /
-    output); `known` the training file's class names by column."""
+    output) and the text inputs; `known` the training file's class names by column."""
     regular_file(path, field)
     header = tuple(csv_header(path) or ())
     inputs, labels = layout["inputs"], layout["labels"]
@@ -132,7 +138,7 @@ def stream_split(path: str, field: str, layout: dict[str, Any],
     names = known or names
     int_keys = {k for k, cols in labels.items() if all(c in ints for c in cols)}
     stream = CsvLines(path, rows, header, inputs, labels, names, frozenset(int_keys),
-                      Path(path).stat().st_size / max(rows, 1))
+                      Path(path).stat().st_size / max(rows, 1), layout["text"])
     whole = ((0, rows),)
     return Split(_fields(stream, inputs, whole), _fields(stream, labels, whole)), names
 
