@@ -130,3 +130,34 @@ def test_a_streamed_csv_with_a_text_column_beside_numbers_trains_on_both(tmp_pat
                                       "--output", str(out)])
     assert result.exit_code == 0, result.output
     assert (pd.read_csv(out)["class"] == frame.head(8)["sentiment"]).mean() >= 0.75
+
+
+def test_a_tfds_text_feature_trains_as_text(tmp_path: Path, monkeypatch) -> None:
+    """A prepared TFDS dataset whose input is a tfds.features.Text (as imdb_reviews' is),
+    built from memory: what an offline machine holds."""
+    import tensorflow_datasets as tfds
+
+    from nntrain.engine import tf
+
+    def split(count: int, seed: int) -> object:
+        rng = np.random.default_rng(seed)
+        labels = rng.integers(0, 2, count)
+        texts = [" ".join(rng.choice(GOOD if y else BAD, 3)) + " film" for y in labels]
+        return tf.data.Dataset.from_tensor_slices({"text": texts, "label": labels})
+
+    tfds.dataset_builders.store_as_tfds_dataset(
+        name="tiny_reviews", version="1.0.0", data_dir=str(tmp_path / "tfds"),
+        features=tfds.features.FeaturesDict({
+            "text": tfds.features.Text(),
+            "label": tfds.features.ClassLabel(names=["neg", "pos"])}),
+        split_datasets={"train": split(300, 0), "test": split(100, 1)})
+    config = yaml.safe_load(_config(tmp_path, []).read_text())
+    config["data"] = {"source": "tfds", "name": "tiny_reviews", "data_dir": str(tmp_path / "tfds"),
+                      "target": "label", "features": ["text"], "validation_split": 0.25,
+                      "max_tokens": 50, "sequence_length": 4}
+    config["model"]["input_shape"] = [4]
+    (tmp_path / "tfds.yaml").write_text(yaml.safe_dump(config))
+    run = tmp_path / "run"
+    result = CliRunner().invoke(app, ["fit", str(tmp_path / "tfds.yaml"), "--run-dir", str(run)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((run / "eval.json").read_text())["accuracy"] >= 0.9

@@ -32,7 +32,11 @@ class TfdsSplit(OneSplitStream):
     count: int
     shapes: dict[str, tuple[int, ...]]
     labels: tuple[str, ...]
+    texts: tuple[str, ...] = ()  # string features (tfds.features.Text): text inputs
     files: tuple[str, ...] = ()  # TFDS reads its own shards; nntrain does not hand them out
+
+    def is_text(self, key: str) -> bool:
+        return key in self.texts
 
     @property
     def record_bytes(self) -> float:
@@ -52,7 +56,8 @@ class TfdsSplit(OneSplitStream):
         from nntrain.engine import tf
 
         return {k: tf.reshape(v, (-1, *self.example_shape(k))) if k in self.labels else
-                tf.cast(v, tf.float32) for k, v in records.items() if k in self.shapes}
+                v if self.is_text(k) else tf.cast(v, tf.float32)
+                for k, v in records.items() if k in self.shapes}
 
 
 def _builder(cfg: DataConfig) -> Any:
@@ -119,12 +124,14 @@ def _split(builder: Any, split: str, inputs: list[str], target: str, field: str)
                            f"{', '.join(info.splits)}; {str(exc).splitlines()[0][:120]})",
                            field) from None
     shapes = {k: tuple(info.features[k].shape) for k in inputs + [target]}
+    texts = tuple(k for k in inputs if info.features[k].dtype.name == "string")
     for k in inputs:
-        if any(d is None for d in shapes[k]) or info.features[k].dtype.name == "string":
+        if any(d is None for d in shapes[k]) or (k in texts and shapes[k]):
             raise config_error(f"feature '{k}' of {info.name} has no fixed numeric shape "
-                               f"({shapes[k]}); nntrain reads fixed-shape tensors from TFDS",
+                               f"({shapes[k]}) and is not one text per example; nntrain reads "
+                               "fixed-shape tensors and single strings from TFDS",
                                "data.features")
-    stream = TfdsSplit(builder, split, count, shapes, (target,))
+    stream = TfdsSplit(builder, split, count, shapes, (target,), texts)
     whole = ((0, count),)
     x: Any = ({k: RecordField(stream, k, whole) for k in inputs} if len(inputs) > 1
               else RecordField(stream, inputs[0], whole))
