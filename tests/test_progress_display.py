@@ -43,3 +43,17 @@ def test_no_polling_when_the_output_is_not_a_terminal() -> None:
     time.sleep(2 * POLL_SECONDS)
     reporter.fit_end([])
     assert polled == []
+
+
+def test_no_refresh_thread_when_the_output_is_not_a_terminal() -> None:
+    """On a pipe (Slurm logs, CI, benchmarks) nothing wakes beside the training: the lines
+    per epoch are printed by the epoch's end."""
+    out = io.StringIO()
+    reporter = RichReporter(Console(file=out, force_terminal=False, width=100))
+    before = set(threading.enumerate())
+    reporter.fit_start(epochs=2, steps=10, initial_epoch=0, fold=None)
+    reporter.watch_steps(lambda: 0)
+    assert set(threading.enumerate()) == before
+    reporter.epoch_end({"epoch": 1, "loss": 0.5})
+    reporter.fit_end([])
+    assert "epoch 1/2  loss 0.5" in out.getvalue()

@@ -65,6 +65,8 @@ class RichReporter(Reporter):
         self.epochs, self.fold = epochs, fold
         if fold is not None:
             self.console.rule(f"fold {fold + 1}")
+        if not self.console.is_terminal:  # a file or a pipe shows no bar: no refresh thread
+            return  # waking 4 times a second beside the training (issue 16, shared cores)
         self.progress = Progress(
             TextColumn("[bold]epoch {task.fields[epoch]}/{task.fields[epochs]}"),
             BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -290,6 +290,12 @@ class DeviceConfig(Strict):
     cpu_devices: int | None = Field(
         None, ge=1, le=64, description="split the CPU into this many logical devices (to try "
                                        "mirrored on a machine without GPUs)")
+    gpu_devices: int | None = Field(
+        None, ge=1, le=16, description="split the first GPU into this many logical GPUs of "
+                                       "gpu_memory_mb each (to run mirrored's multi-replica "
+                                       "path on a machine with one GPU)")
+    gpu_memory_mb: int = Field(4096, ge=256, description="gpu_devices: the memory each "
+                                                         "logical GPU may use, in MiB")
     workers: list[str] | None = Field(
         None, description="multi_worker: host:port of every worker, the same list on every "
                           "machine (instead of TF_CONFIG)")

@@ -64,6 +64,22 @@ def _split_cpu(n: int) -> None:
                                 "run it in a fresh process") from None
 
 
+def _split_gpu(n: int, memory_mb: int) -> None:
+    """N logical GPUs on the first GPU, so that mirrored's multi-replica path runs on one GPU."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        raise config_error("splits a GPU into logical GPUs, and this machine has no GPU",
+                           "device.gpu_devices", "use device.cpu_devices to try mirrored on "
+                           "the CPU")
+    try:
+        tf.config.set_logical_device_configuration(
+            gpus[0], [tf.config.LogicalDeviceConfiguration(memory_limit=memory_mb)] * n)
+    except RuntimeError:
+        if len(tf.config.list_logical_devices("GPU")) != n:
+            raise runtime_error("device.gpu_devices must be applied before TensorFlow starts; "
+                                "run it in a fresh process") from None
+
+
 def _mirrored(devices: list[str] | None) -> tuple[Any, list[str]]:
     available = [d.name for d in tf.config.list_logical_devices()]
     known = {_short(a).upper(): a for a in available}
@@ -118,6 +134,8 @@ def setup_device(cfg: DeviceConfig, model: ModelConfig | None = None) -> DeviceS
     `model` lets `precision: auto` keep float32 for what bfloat16 would not speed up."""
     if cfg.cpu_devices:
         _split_cpu(cfg.cpu_devices)
+    if cfg.gpu_devices:
+        _split_gpu(cfg.gpu_devices, cfg.gpu_memory_mb)
     kind = _auto(cfg) if cfg.strategy == "auto" else cfg.strategy
     is_chief, role, shard = True, "", (0, 1)
     if kind == "cpu":
