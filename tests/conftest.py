@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,14 @@ def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(autouse=True)
+def float32_policy_after_each_test() -> Iterator[None]:
+    """A fit run in-process sets Keras' process-wide dtype policy (`precision: auto` is
+    mixed_bfloat16 on a CPU with AMX); put float32 back so the next test in this worker does
+    not build its layers in bfloat16."""
+    yield
+    engine = sys.modules.get("nntrain.engine")
+    if engine is not None:
+        engine.keras.mixed_precision.set_global_policy("float32")
