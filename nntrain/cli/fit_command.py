@@ -52,8 +52,7 @@ def _resume_config(run: RunDir, overrides: list[str], allow_unsafe: bool) -> Loa
     loaded = load_config(run.config_yaml, overrides, allow_unsafe=allow_unsafe)
     given = loaded.config.model_dump(mode="json")
     stored = run.read_config(allow_unsafe).model_dump(mode="json")
-    for item in overrides:
-        key = item.split("=", 1)[0].strip()
+    for key in map(_set_key, overrides):
         if key in ("train.epochs", *MACHINE_KEYS) or key.startswith("callbacks."):
             continue
         if _value_at(given, key) != _value_at(stored, key):
@@ -62,7 +61,7 @@ def _resume_config(run: RunDir, overrides: list[str], allow_unsafe: bool) -> Loa
                                f"{', '.join(MACHINE_KEYS)} can", path=f"--set {key}",
                                hint="start a new run with the change")
     done = run.read_status().get("epochs_done")
-    if any(i.split("=", 1)[0].strip() == "train.epochs" for i in overrides):
+    if "train.epochs" in map(_set_key, overrides):
         if loaded.config.data.kfold:
             raise NntrainError("a k-fold run cannot change its epochs on a resume (its folds "
                                "would differ)", path="--set train.epochs")
@@ -70,6 +69,11 @@ def _resume_config(run: RunDir, overrides: list[str], allow_unsafe: bool) -> Loa
             raise NntrainError(f"the run has trained {done} epochs already; give more to "
                                "extend it", path="--set train.epochs")
     return loaded
+
+
+def _set_key(item: str) -> str:
+    """The dotted key of a `--set KEY=VALUE`."""
+    return item.split("=", 1)[0].strip()
 
 
 def _value_at(config: dict[str, Any], dotted: str) -> Any:
@@ -116,8 +120,7 @@ def run_fit_command(config: Path | None, overrides: list[str], run_dir: Path | N
         loaded = load_config(config, overrides, allow_unsafe=allow_unsafe)
         if run_dir is not None:
             run = _existing_run(run_dir, loaded, allow_unsafe)
-    changed = resume is not None and any(item.split("=", 1)[0].strip() not in MACHINE_KEYS
-                                         for item in overrides)
+    changed = resume is not None and any(_set_key(i) not in MACHINE_KEYS for i in overrides)
     if run is not None and not _should_continue(run, console, changed):
         return
     from nntrain.workflows.fit import run_fit  # TensorFlow only once the config is known good

@@ -18,7 +18,7 @@ from typing import Any
 
 from nntrain.config.addresses import parse_host_port
 from nntrain.config.schema import DeviceConfig
-from nntrain.errors import NntrainError, config_error, runtime_error
+from nntrain.errors import NntrainError, config_error, first_line, runtime_error
 
 JOBS = ("chief", "worker")
 EXAMPLE = ('{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
@@ -155,7 +155,7 @@ def _not_joined(config: dict[str, Any], seconds: float) -> NntrainError:
 def _not_started(exc: Exception, config: dict[str, Any]) -> NntrainError:
     me = config["cluster"][config["task"]["type"]][config["task"]["index"]]
     return runtime_error(f"could not start this worker ({me}): "
-                         f"{str(exc).strip().splitlines()[0]}")
+                         f"{first_line(exc)}")
 
 
 def multi_worker_strategy(cfg: DeviceConfig) -> tuple[Any, list[str]]:

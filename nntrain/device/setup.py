@@ -14,7 +14,7 @@ from nntrain.config.schema import DeviceConfig, ModelConfig
 from nntrain.device.cluster import input_shard, multi_worker_strategy, reachable, task_role
 from nntrain.device.precision import auto_precision, cpu_bf16_instructions
 from nntrain.engine import keras, tf
-from nntrain.errors import config_error, runtime_error
+from nntrain.errors import config_error, first_line, runtime_error
 
 TPU_PROBE_SECONDS = 10.0  # a TPU worker that is up accepts at once; don't hang on one that isn't
 
@@ -116,7 +116,7 @@ def _tpu(name: str | None) -> tuple[Any, list[str]]:
         tf.tpu.experimental.initialize_tpu_system(resolver)
     except (ValueError, RuntimeError, OSError, tf.errors.OpError) as exc:
         where = "on this machine" if name == "local" else f"named {name!r}"
-        reason = (str(exc).strip() or type(exc).__name__).splitlines()[0].split(". ")[0]
+        reason = first_line(exc).split(". ")[0]
         raise runtime_error(f"no TPU reachable {where}: {reason}", hint) from None
     strategy = tf.distribute.TPUStrategy(resolver)
     return strategy, [_short(d.name) for d in tf.config.list_logical_devices("TPU")]

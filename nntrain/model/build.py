@@ -8,7 +8,7 @@ import numpy as np
 
 from nntrain.config.schema import ModelConfig, PartConfig
 from nntrain.engine import keras
-from nntrain.errors import config_error
+from nntrain.errors import config_error, first_line
 from nntrain.model import keras_objects
 from nntrain.model.perceptron import build_perceptron
 from nntrain.model.preprocessing import PREFIX, front_layers, raw_input, with_front
@@ -30,7 +30,7 @@ def make_layer(spec: dict[str, Any], path: str, *, force_float32: bool = False) 
 
 
 def _fit_error(layer: Any, exc: Exception, path: str) -> Exception:
-    first = str(exc).strip().splitlines()[0]
+    first = first_line(exc)
     return config_error(f"{layer.__class__.__name__} does not fit its input: {first}", path)
 
 

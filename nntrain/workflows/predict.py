@@ -20,7 +20,7 @@ from nntrain.data.inputs import Note, read_inputs
 from nntrain.data.pipeline import to_dataset
 from nntrain.data.preprocess import Preprocessor
 from nntrain.data.types import Arrays, Split
-from nntrain.errors import NntrainError
+from nntrain.errors import NntrainError, first_line
 from nntrain.model.heads import classifier_head, loss_takes_logits, probabilities
 from nntrain.runs.atomic import write_with
 from nntrain.runs.run_dir import RunDir
@@ -120,7 +120,7 @@ def _predict(model: Any, x: Arrays | ImageFiles, input_path: Path) -> Any:
         return model.predict(data, verbose=0)
     except (ValueError, TypeError) as exc:
         raise NntrainError(f"{input_path} does not fit the model's input: "
-                           f"{str(exc).strip().splitlines()[0]}", 1) from None
+                           f"{first_line(exc)}", 1) from None
 
 
 def _frame(model: Any, raw: Any, layer: str | None, class_names: Any) -> pd.DataFrame:

@@ -29,7 +29,7 @@ from nntrain.config.suggest import did_you_mean
 from nntrain.config.tune_schema import SpaceEntry, TuneConfig
 from nntrain.config.tune_space import overrides, yaml_text
 from nntrain.engine import keras, tf
-from nntrain.errors import NntrainError, config_error, runtime_error
+from nntrain.errors import NntrainError, config_error, first_line, runtime_error
 from nntrain.runs.run_dir import STATUS_FINISHED, STATUS_INTERRUPTED, RunDir, writer_alive
 from nntrain.runs.study_dir import StudyDir
 from nntrain.training.callbacks import Interrupted
@@ -145,7 +145,7 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
                            "e.g. sqlite:///study.db or postgresql://host/db") from None
     except (ImportError, SQLAlchemyError) as exc:
         raise runtime_error(f"cannot open the storage {url}: {type(exc).__name__}: "
-                            f"{str(exc).splitlines()[0]}") from None
+                            f"{first_line(exc)}") from None
 
 
 def connect(url: str, attempts: int = 5) -> optuna.storages.RDBStorage:

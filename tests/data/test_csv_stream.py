@@ -16,6 +16,7 @@ from nntrain.config.data_schema import DataConfig
 from nntrain.data import prepare
 from nntrain.data.records import RecordField
 from nntrain.data.sources import csv_stream
+from tests.in_process import predict_table
 
 
 def _table(path: Path, n: int = 2000, seed: int = 0) -> Path:
@@ -52,14 +53,9 @@ def test_a_streamed_csv_trains_and_predicts_by_its_text_labels(tmp_path: Path) -
     assert rows["val_accuracy"].iloc[-1] >= 0.95
     info = json.loads((tmp_path / "run" / "preprocess.json").read_text())["info"]
     assert info["class_names"] == ["no", "yes"] and "streamed" in info["source"]
-    new = tmp_path / "new.csv"
-    pd.read_csv(csv).drop(columns="label").head(50).to_csv(new, index=False)
-    out = tmp_path / "p.csv"
-    result = CliRunner().invoke(app, ["predict", str(tmp_path / "run"), "--input", str(new),
-                                      "--output", str(out)])
-    assert result.exit_code == 0, result.output
-    truth = pd.read_csv(csv)["label"].head(50)
-    assert (pd.read_csv(out)["class"] == truth).mean() >= 0.9
+    new = pd.read_csv(csv).drop(columns="label").head(50)
+    predicted = predict_table(tmp_path / "run", new, tmp_path)
+    assert (predicted["class"] == pd.read_csv(csv)["label"].head(50)).mean() >= 0.9
 
 
 def test_a_streamed_csv_is_a_stream_of_lines_held_out_from_its_end(tmp_path: Path) -> None:

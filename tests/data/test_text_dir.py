@@ -17,6 +17,7 @@ from nntrain.config.data_schema import DataConfig
 from nntrain.data import prepare
 from nntrain.data.files import is_files
 from nntrain.data.sources.fortunes import entries
+from tests.in_process import predict_table
 
 FORTUNES = Path("/usr/share/games/fortunes")
 needs_fortunes = pytest.mark.skipif(not (FORTUNES / "people").exists(),
@@ -67,13 +68,8 @@ def test_a_text_folder_trains_and_model_keras_predicts_raw_strings_like_predict(
 
     sentences = ["Computers are useless. They can only give you answers.",
                  "She is the kind of person who never forgets a face."]
-    rows = tmp_path / "rows.csv"
-    pd.DataFrame({"text": sentences}).to_csv(rows, index=False)
-    out = tmp_path / "predictions.csv"
-    result = CliRunner().invoke(app, ["predict", str(run), "--input", str(rows),
-                                      "--output", str(out)])
-    assert result.exit_code == 0, result.output
-    predicted = pd.read_csv(out)["prob_people"].to_numpy()
+    predicted = predict_table(run, pd.DataFrame({"text": sentences}),
+                              tmp_path)["prob_people"].to_numpy()
     alone = keras.models.load_model(run / "model.keras")
     raw = alone.predict(tf.constant(sentences), verbose=0).reshape(-1)
     assert np.abs(raw - predicted).max() <= 1e-5

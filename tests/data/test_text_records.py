@@ -12,6 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from nntrain.cli.app import app
+from tests.in_process import predict_table
 
 GOOD, BAD = ["good", "great", "fine", "nice", "lovely"], ["bad", "awful", "poor", "sad", "dull"]
 
@@ -73,13 +74,7 @@ def test_a_string_feature_trains_as_text_and_model_keras_takes_raw_strings(
     assert {"good", "awful", "film"} <= set(state["text"]["vocabulary"])
 
     reviews = ["a great and lovely film", "dull awful film"]
-    rows = tmp_path / "rows.csv"
-    pd.DataFrame({"review": reviews}).to_csv(rows, index=False)
-    out = tmp_path / "p.csv"
-    result = CliRunner().invoke(app, ["predict", str(run), "--input", str(rows),
-                                      "--output", str(out)])
-    assert result.exit_code == 0, result.output
-    predicted = pd.read_csv(out)
+    predicted = predict_table(run, pd.DataFrame({"review": reviews}), tmp_path)
     assert predicted["class"].tolist() == [1, 0]
     alone = keras.models.load_model(run / "model.keras")
     raw = alone.predict(tf.constant(reviews), verbose=0)
@@ -123,13 +118,8 @@ def test_a_streamed_csv_with_a_text_column_beside_numbers_trains_on_both(tmp_pat
     assert result.exit_code == 0, result.output
     assert "(streamed)" in json.loads((run / "preprocess.json").read_text())["info"]["source"]
     assert pd.read_csv(run / "metrics.csv").iloc[-1]["val_accuracy"] >= 0.9, result.output
-    rows = tmp_path / "rows.csv"
-    frame.head(8).drop(columns="sentiment").to_csv(rows, index=False)
-    out = tmp_path / "p.csv"
-    result = CliRunner().invoke(app, ["predict", str(run), "--input", str(rows),
-                                      "--output", str(out)])
-    assert result.exit_code == 0, result.output
-    assert (pd.read_csv(out)["class"] == frame.head(8)["sentiment"]).mean() >= 0.75
+    predicted = predict_table(run, frame.head(8).drop(columns="sentiment"), tmp_path)
+    assert (predicted["class"] == frame.head(8)["sentiment"]).mean() >= 0.75
 
 
 def test_a_tfds_text_feature_trains_as_text(tmp_path: Path, monkeypatch) -> None:

@@ -14,24 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
-
-from nntrain.cli.app import app
 from tests.conftest import REPO
+from tests.in_process import fit_config, nntrain
 
 CONFIGS = REPO / "configs"
 
 
-def nntrain(*args: str | Path) -> Result:
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
 def fit(config: str, run: Path, *settings: str) -> Path:
     """`nntrain fit configs/<config> --run-dir run --set ...`, which must succeed."""
-    sets = [a for s in settings for a in ("--set", s)]
-    result = nntrain("fit", CONFIGS / config, "--run-dir", run, *sets)
-    assert result.exit_code == 0, result.output
-    return run
+    return fit_config(CONFIGS / config, run, *settings)
 
 
 def held_out_metrics(run: Path) -> dict[str, float]:

@@ -7,10 +7,8 @@ import json
 import signal
 from pathlib import Path
 
-from typer.testing import CliRunner, Result
-
-from nntrain.cli.app import app
 from tests.conftest import REPO
+from tests.in_process import fit_config, nntrain
 from tests.reliability.helpers import (metrics_rows, same_metrics, same_weights, start_cli,
                                        wait_for)
 
@@ -18,15 +16,8 @@ TINY = REPO / "configs" / "tiny" / "generative"
 EPOCHS = 3  # the tiny configs' train.epochs
 
 
-def nntrain(*args: str | Path) -> Result:
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
 def fit(config: str, run: Path, *settings: str) -> Path:
-    sets = [a for s in settings for a in ("--set", s)]
-    result = nntrain("fit", TINY / config, "--run-dir", run, *sets)
-    assert result.exit_code == 0, result.output
-    return run
+    return fit_config(TINY / config, run, *settings)
 
 
 def png_size(path: Path) -> tuple[int, int]:

@@ -16,7 +16,7 @@ from nntrain.config.data_schema import DataConfig
 from nntrain.data.records import OneSplitStream, Ranges, RecordField, in_ranges
 from nntrain.data.sources import regular_file
 from nntrain.data.types import Split
-from nntrain.errors import config_error, runtime_error
+from nntrain.errors import config_error, first_line, runtime_error
 
 CHUNK_ROWS = 200_000
 STREAM_BYTES = 256 * 2**20  # data.cache: auto streams CSV files larger than this
@@ -97,7 +97,7 @@ def _scan(path: str, used: list[str], label_cols: list[str], report: Any,
                 elif chunk[c].dtype.kind == "f":
                     floats.add(c)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise config_error(f"cannot read {path} as CSV: {str(exc).splitlines()[0]}",
+        raise config_error(f"cannot read {path} as CSV: {first_line(exc)}",
                            field) from None
     return rows, texts, {c for c in label_cols if c not in floats and c not in texts}
 

@@ -19,7 +19,7 @@ from nntrain.config.data_schema import DataConfig
 from nntrain.data.images import image_info
 from nntrain.data.records import OneSplitStream, Ranges, RecordField, in_ranges
 from nntrain.data.types import RawData, Split
-from nntrain.errors import config_error, runtime_error
+from nntrain.errors import config_error, first_line, runtime_error
 
 DEFAULT_DATA_DIR = "~/tensorflow_datasets"
 PROBE_HOST = "storage.googleapis.com"  # where TFDS keeps most datasets' files
@@ -69,7 +69,7 @@ def _builder(cfg: DataConfig) -> Any:
         builder = tfds.builder(cfg.name, data_dir=data_dir)
     except (tfds.core.registered.DatasetNotFoundError, ValueError) as exc:
         raise config_error(f"no TensorFlow Datasets dataset '{cfg.name}' in {data_dir} or in "
-                           f"the TFDS catalog ({str(exc).splitlines()[0][:200]})",
+                           f"the TFDS catalog ({first_line(exc)[:200]})",
                            "data.name") from None
     if not builder.is_prepared():
         hint = (f"on a machine online run `tfds build {cfg.name} --data_dir {data_dir}` (or "
@@ -82,7 +82,7 @@ def _builder(cfg: DataConfig) -> Any:
             builder.download_and_prepare()
         except Exception as exc:  # TFDS raises whatever its downloader met
             raise runtime_error(f"{where} and could not be downloaded ({type(exc).__name__}: "
-                                f"{str(exc).splitlines()[0][:200]})", hint) from None
+                                f"{first_line(exc)[:200]})", hint) from None
     return builder
 
 
@@ -121,7 +121,7 @@ def _split(builder: Any, split: str, inputs: list[str], target: str, field: str)
         count = int(info.splits[split].num_examples)
     except (KeyError, ValueError, AssertionError) as exc:
         raise config_error(f"'{split}' is not a split of {info.name} (splits: "
-                           f"{', '.join(info.splits)}; {str(exc).splitlines()[0][:120]})",
+                           f"{', '.join(info.splits)}; {first_line(exc)[:120]})",
                            field) from None
     shapes = {k: tuple(info.features[k].shape) for k in inputs + [target]}
     texts = tuple(k for k in inputs if info.features[k].dtype.name == "string")
