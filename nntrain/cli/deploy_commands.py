@@ -47,6 +47,10 @@ def export_command(target: Path, fmt: str, quantize: str | None, output: Path | 
 
     result = run_export(target, fmt, quantize, output, allow_unsafe)
     console.print(export_table(result))
+    if result.trained_in:
+        console.print(f"note: model.keras computes in {result.trained_in} (device.precision); "
+                      "the export, and model.keras it was checked against, compute in float32 "
+                      "with the same weights", highlight=False)
     if not result.preprocessing_inside:
         console.print("note: this model was trained without its preprocessing inside it: the "
                       "export takes preprocessed inputs, as model.keras does", highlight=False)

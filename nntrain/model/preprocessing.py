@@ -48,19 +48,24 @@ def front_layers(state: dict[str, Any] | None, key: str | None) -> list[Any]:
         return [keras.layers.TextVectorization(
             vocabulary=text["vocabulary"],  # as the data layer's own vectorizer takes it
             output_sequence_length=text["sequence_length"], name=f"{PREFIX}text{suffix}")]
+    # float32 under any policy: in bfloat16 a raw value keeps 8 bits, so a year 2003 becomes
+    # 2000 before it is normalized; the first layer after these casts what they give.
+    exact = {"dtype": "float32"}
     layers = []
     if state.get("rescale") is not None:
-        layers.append(keras.layers.Rescaling(state["rescale"], name=f"{PREFIX}rescale{suffix}"))
+        layers.append(keras.layers.Rescaling(state["rescale"], name=f"{PREFIX}rescale{suffix}",
+                                             **exact))
     if state.get("reshape"):
-        layers.append(keras.layers.Reshape(state["reshape"], name=f"{PREFIX}reshape{suffix}"))
+        layers.append(keras.layers.Reshape(state["reshape"], name=f"{PREFIX}reshape{suffix}",
+                                           **exact))
     if state.get("flatten"):
-        layers.append(keras.layers.Flatten(name=f"{PREFIX}flatten{suffix}"))
+        layers.append(keras.layers.Flatten(name=f"{PREFIX}flatten{suffix}", **exact))
     stats = _pick(state.get("normalize"), key)
     if stats:
         mean, std = np.asarray(stats["mean"], "float32"), np.asarray(stats["std"], "float32")
         axis = tuple(range(1, mean.ndim + 1)) if mean.ndim > 1 else -1
         layers.append(keras.layers.Normalization(axis=axis, mean=mean, variance=std * std,
-                                                 name=f"{PREFIX}normalize{suffix}"))
+                                                 name=f"{PREFIX}normalize{suffix}", **exact))
     return layers
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,7 +133,51 @@ def check_keras_zip(path: Path) -> None:
                             f"({', '.join(unsafe)}) and was not loaded", UNTRUSTED_HINT)
 
 
-def load_keras_model(path: Path, allow_unsafe: bool = False) -> Any:
+MIXED_POLICIES = ("mixed_bfloat16", "mixed_float16")
+
+
+def mixed_policy(path: Path) -> str | None:
+    """The mixed dtype policy a .keras file's layers compute in (its variables are float32
+    all the same), read from config.json without TensorFlow; None for float32 models."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
+                return None
+            text = archive.read("config.json").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+    return next((name for name in MIXED_POLICIES if f'"{name}"' in text), None)
+
+
+def _float32_policies(node: Any) -> Any:
+    """A Keras config with each mixed dtype policy replaced by float32."""
+    if isinstance(node, list):
+        return [_float32_policies(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("class_name") == "Policy" and isinstance(node.get("config"), dict) \
+            and node["config"].get("name") in MIXED_POLICIES:
+        return {**node, "config": {**node["config"], "name": "float32"}}
+    return {k: _float32_policies(v) for k, v in node.items()}
+
+
+def _float32_copy(path: Path, folder: Path) -> Path:
+    """The .keras file again, its layers computing in float32: the same weights, since a mixed
+    policy keeps its variables in float32."""
+    copy = folder / path.name
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(copy, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "config.json":
+                data = json.dumps(_float32_policies(json.loads(data))).encode()
+            target.writestr(item, data)
+    return copy
+
+
+def load_keras_model(path: Path, allow_unsafe: bool = False,
+                     compute_float32: bool = False) -> Any:
+    """`compute_float32`: a model trained under a mixed policy, loaded to compute in float32
+    (what the export formats run)."""
     if not path.exists():
         raise NntrainError(f"model file not found: {path}", 1)
     kind = model_format(path)
@@ -144,8 +189,16 @@ def load_keras_model(path: Path, allow_unsafe: bool = False) -> Any:
                 "safely; Keras loads other formats without its safe mode, so they can run code",
                 UNTRUSTED_HINT)
         check_keras_zip(path)
+    if compute_float32 and mixed_policy(path) is not None:
+        with tempfile.TemporaryDirectory(prefix="nntrain-float32-") as folder:
+            return _load(_float32_copy(path, Path(folder)), path, allow_unsafe)
+    return _load(path, path, allow_unsafe)
+
+
+def _load(file: Path, path: Path, allow_unsafe: bool) -> Any:
+    """Keras' load_model of `file`; its errors name `path`, the file the user gave."""
     try:
-        return _keras().models.load_model(path, safe_mode=not allow_unsafe)
+        return _keras().models.load_model(file, safe_mode=not allow_unsafe)
     except (ValueError, TypeError) as exc:
         text = str(exc)
         if "safe_mode" in text or "lambda" in text.lower():
@@ -166,8 +219,10 @@ def _load_failure(text: str) -> str:
     return f"Keras cannot rebuild its {found.group(1)} layer ({reason})"
 
 
-def open_target(target: Path, allow_unsafe: bool = False) -> SavedModel:
-    """A run directory (model.keras + preprocess.json) or a .keras file."""
+def open_target(target: Path, allow_unsafe: bool = False,
+                compute_float32: bool = False) -> SavedModel:
+    """A run directory (model.keras + preprocess.json) or a .keras file (see load_keras_model
+    for `compute_float32`)."""
     if target.is_dir():
         run = RunDir(target)
         if not run.is_run():
@@ -176,10 +231,11 @@ def open_target(target: Path, allow_unsafe: bool = False) -> SavedModel:
             hint = "the run has no final model; use its checkpoints/last.keras"
             raise runtime_error(f"{run.model_path} does not exist", hint)
         pre = Preprocessor(run.read_preprocess()) if run.preprocess_json.exists() else None
-        return SavedModel(load_keras_model(run.model_path, allow_unsafe), run, pre)
+        return SavedModel(load_keras_model(run.model_path, allow_unsafe, compute_float32),
+                          run, pre)
     if target.suffix != ".keras":
         raise NntrainError(f"{target}: expected a run directory or a .keras file", 2)
     # A checkpoint inside a run still finds its run's preprocessing.
     run = next((RunDir(p) for p in target.resolve().parents if RunDir(p).is_run()), None)
     pre = Preprocessor(run.read_preprocess()) if run and run.preprocess_json.exists() else None
-    return SavedModel(load_keras_model(target, allow_unsafe), run, pre)
+    return SavedModel(load_keras_model(target, allow_unsafe, compute_float32), run, pre)

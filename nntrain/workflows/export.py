@@ -1,6 +1,11 @@
 """`nntrain export`: model.keras as a SavedModel (TF Serving's layout), a TFLite file or an
 ONNX file, checked against model.keras on held-out examples; the check is printed and kept in
-export.json beside the exported files."""
+export.json beside the exported files.
+
+A model trained under a mixed policy is exported computing in float32 (and checked against
+model.keras computing in float32): LiteRT and ONNX Runtime have no bfloat16 kernels for most
+ops, and graph rewrites round bfloat16 at other points than Keras does, beyond any tolerance.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ from nntrain.export.check import ExportCheck, Head, check_export, size_bytes
 from nntrain.export.saved_model import SavedModelRunner, write_saved_model
 from nntrain.model.heads import classifier_head, loss_takes_logits
 from nntrain.runs.atomic import write_text
-from nntrain.runs.saved_model import SavedModel, open_target
+from nntrain.runs.saved_model import SavedModel, mixed_policy, open_target
 from nntrain.workflows.evaluate import has_front, preprocessor_of, splits_of
 
 FORMATS = ("saved_model", "tflite", "onnx")
@@ -44,6 +49,7 @@ class ExportResult:
     check: ExportCheck
     report: Path
     preprocessing_inside: bool
+    trained_in: str | None  # the mixed policy model.keras computes in; the export is float32
 
 
 def check_request(fmt: str, quantize: str | None) -> None:
@@ -152,6 +158,7 @@ def _write_report(result: ExportResult, model_name: str) -> None:
         "model": model_name, "format": result.format, "quantize": result.quantize,
         "bytes": result.bytes, "keras_bytes": result.keras_bytes,
         "preprocessing_inside": result.preprocessing_inside, "split": result.split,
+        "trained_in": result.trained_in,
         "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **result.check.as_json()}
     write_text(result.report, json.dumps({"exports": entries}, indent=2) + "\n")
@@ -159,7 +166,7 @@ def _write_report(result: ExportResult, model_name: str) -> None:
 
 def run_export(target: Path, fmt: str, quantize: str | None, output: Path | None,
                allow_unsafe: bool) -> ExportResult:
-    saved = open_target(target, allow_unsafe)
+    saved = open_target(target, allow_unsafe, compute_float32=True)
     if saved.run is None:
         raise NntrainError(f"{target} lies in no run directory: export checks the model on the "
                            "run's held-out data", path="TARGET",
@@ -176,6 +183,6 @@ def run_export(target: Path, fmt: str, quantize: str | None, output: Path | None
     keras_file = target if target.is_file() else saved.run.model_path
     result = ExportResult(fmt, quantize, written, size_bytes(written), size_bytes(keras_file),
                           split_name, check, destination.parent / REPORT,
-                          has_front(saved.model))
+                          has_front(saved.model), mixed_policy(keras_file))
     _write_report(result, config.name)
     return result

@@ -117,10 +117,18 @@ def _predict(model: Any, x: Arrays | ImageFiles, input_path: Path) -> Any:
     """Arrays in one call; image files streamed, BATCH decoded at a time."""
     data = to_dataset(Split(x), BATCH, with_labels=False) if is_files(x) else x
     try:
-        return model.predict(data, verbose=0)
+        raw = model.predict(data, verbose=0)
     except (ValueError, TypeError) as exc:
         raise NntrainError(f"{input_path} does not fit the model's input: "
                            f"{first_line(exc)}", 1) from None
+    return [_float32(r) for r in raw] if isinstance(raw, list) else _float32(raw)
+
+
+def _float32(values: np.ndarray) -> np.ndarray:
+    """A hidden layer of a mixed-precision model gives bfloat16 or float16, which NumPy files
+    and CSV cells cannot hold as such (NumPy has no bfloat16)."""
+    narrow = values.dtype.itemsize < 4 and values.dtype.kind in "fV"
+    return values.astype("float32") if narrow else values
 
 
 def _frame(model: Any, raw: Any, layer: str | None, class_names: Any) -> pd.DataFrame:

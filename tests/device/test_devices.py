@@ -48,9 +48,10 @@ def test_mirrored_over_two_logical_cpus_trains_with_two_replicas(tmp_path: Path)
     result = fit("train.epochs=2", "device.strategy=mirrored", "device.cpu_devices=2",
                  run_dir=tmp_path / "run")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert ("device: mirrored strategy, 2 replica(s) on CPU:0, CPU:1; precision float32 "
-            "(auto: the CPU has no bf16 instructions); XLA off; batch 4 global, 2 per replica"
-            ) in result.stdout
+    start = next(line for line in result.stdout.splitlines() if line.startswith("device:"))
+    assert start.startswith("device: mirrored strategy, 2 replica(s) on CPU:0, CPU:1; "
+                            "precision float32 (auto: "), start  # XOR: float32 on any CPU
+    assert start.endswith("; XLA off; batch 4 global, 2 per replica"), start
     assert (tmp_path / "run" / "model.keras").is_file()
 
 

@@ -43,12 +43,18 @@ def test_bf16_instructions_are_read_from_the_flags_line(cpuinfo: str, found: str
 
 
 def model_of(config: str):  # noqa: ANN201
-    return load_config(CONFIGS / config).config.model
+    """`name.yaml --set key=value ...`'s model section."""
+    name, *sets = config.split()
+    return load_config(CONFIGS / name, sets[1::2]).config.model
 
 
 @pytest.mark.parametrize("config, policy, why", [
     ("tiny/small_cnn.yaml", "mixed_bfloat16", "auto: the CPU has AMX-BF16"),
-    ("fashion_mnist.yaml", "mixed_bfloat16", "auto: the CPU has AMX-BF16"),
+    ("fashion_mnist.yaml", "float32", "auto: the CPU has AMX-BF16, but a model without "
+     "convolutions or Dense layers of 256+ units gains nothing from it"),
+    ("fashion_mnist.yaml --set model.layers.0.units=256", "mixed_bfloat16",
+     "auto: the CPU has AMX-BF16"),
+    ("vae_fashion.yaml", "mixed_bfloat16", "auto: the CPU has AMX-BF16"),
     ("text_lstm.yaml", "float32", "auto: the CPU has AMX-BF16, but recurrent layers stay float32"),
     ("text_gru.yaml", "float32", "auto: the CPU has AMX-BF16, but recurrent layers stay float32"),
     ("text_lstm_bidirectional.yaml", "float32",
@@ -73,8 +79,9 @@ def test_start_line_says_what_auto_chose_on_this_cpu_and_why(tmp_path: Path) -> 
                      "--run-dir", tmp_path / "run", env=WIDE, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     found = cpu_bf16_instructions()
-    expected = (f"precision mixed_bfloat16 (auto: the CPU has {found});" if found else
-                "precision float32 (auto: the CPU has no bf16 instructions);")
+    expected = (f"precision float32 (auto: the CPU has {found}, but a model without "
+                "convolutions or Dense layers of 256+ units gains nothing from it);" if found
+                else "precision float32 (auto: the CPU has no bf16 instructions);")
     assert expected in result.stdout
 
 
