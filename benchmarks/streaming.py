@@ -5,6 +5,7 @@ make_csv_dataset → model.fit), side by side.
     python benchmarks/streaming.py                 # 12,000 JPEGs, 160×160 RGB, 3 classes
     python benchmarks/streaming.py --images 3000   # a quicker look
     python benchmarks/streaming.py --csv-gb 1.5    # a 1.5 GB CSV (20 numbers + a text label)
+    python benchmarks/streaming.py --npy-gb 1.2    # x.npy of 20 float32 columns + y.npy labels
 
 Both sides train the same 5-layer CNN for the same epochs, each in its own process under
 /usr/bin/time -v (peak RSS); the epoch time is the median of epochs 2..N (epoch 1 traces).
@@ -18,6 +19,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +81,99 @@ model.fit(ds.prefetch(tf.data.AUTOTUNE), epochs=epochs, steps_per_epoch=steps, v
 print(json.dumps([b - a for a, b in zip([start] + times, times)]))
 """
 CSV_COLUMNS = 20
+
+
+PLAIN_NPY = """
+import json, sys, time
+import os; os.environ["TF_USE_LEGACY_KERAS"] = "1"
+import numpy as np
+import tensorflow as tf
+keras = tf.keras
+folder, epochs, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+x, y = np.load(folder + "/x.npy"), np.load(folder + "/y.npy")
+ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(100_000, seed=1).batch(batch)
+model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Normalization(),
+                          keras.layers.Dense(64, activation="relu"),
+                          keras.layers.Dense(2, activation="softmax")])
+model.layers[0].adapt(x[:100_000])
+model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+times = []
+class T(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        times.append(time.perf_counter())
+start = time.perf_counter()
+model.fit(ds.prefetch(tf.data.AUTOTUNE), epochs=epochs, verbose=0, callbacks=[T()])
+print(json.dumps([b - a for a, b in zip([start] + times, times)]))
+"""
+
+
+def make_npy(folder: Path, gigabytes: float) -> int:
+    """x.npy (rows of CSV_COLUMNS float32 normals) of that size and y.npy (0 / 1), written a
+    million rows at a time."""
+    rows = int(gigabytes * 1e9 / (4 * CSV_COLUMNS))
+    x = np.lib.format.open_memmap(folder / "x.npy", "w+", "float32", (rows, CSV_COLUMNS))
+    y = np.lib.format.open_memmap(folder / "y.npy", "w+", "int64", (rows,))
+    rng = np.random.default_rng(0)
+    for start in range(0, rows, 1_000_000):
+        block = rng.normal(size=(min(1_000_000, rows - start), CSV_COLUMNS)).astype("float32")
+        x[start:start + len(block)] = block
+        y[start:start + len(block)] = block[:, 0] + block[:, 1] > 0
+    x.flush()
+    y.flush()
+    return rows
+
+
+def anon_peak(cmd: list[str]) -> tuple[str, float]:
+    """stdout, and the peak anonymous memory (RssAnon) in GB of one process: a memory-mapped
+    file's pages count in RSS but are the page cache's to drop, so RSS would overstate it."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            peak = max(peak, int(re.search(r"RssAnon:\s+(\d+)", status).group(1)))
+        except (OSError, AttributeError):
+            pass
+        time.sleep(0.2)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{out}\n{err[-3000:]}")
+    return out, peak / 1e6
+
+
+def npy_rows(folder: Path, work: Path, epochs: int, batch: int) -> None:
+    """nntrain streamed (cache auto), nntrain read whole (cache memory), the plain script."""
+    found = {}
+    for cache in ("auto", "memory"):
+        config = {"name": "npy", "seed": 1,
+                  "data": {"source": "npy", "path": str(folder / "x.npy"), "cache": cache,
+                           "target_path": str(folder / "y.npy"), "validation_split": 0.05,
+                           "preprocess": {"normalize": True}},
+                  "model": {"input_shape": [CSV_COLUMNS], "layers": [
+                      {"type": "Dense", "units": 64, "activation": "relu"},
+                      {"type": "Dense", "units": 2, "activation": "softmax"}]},
+                  "compile": {"optimizer": "adam", "loss": "sparse_categorical_crossentropy",
+                              "metrics": ["accuracy"]},
+                  "train": {"batch_size": batch, "epochs": epochs},
+                  "callbacks": {"tensorboard": False}}
+        path, run = work / f"npy-{cache}.yaml", work / f"npy-{cache}.run"
+        path.write_text(yaml.safe_dump(config))
+        start = time.perf_counter()
+        _, peak = anon_peak([sys.executable, "-m", "nntrain", "fit", str(path), "--run-dir",
+                             str(run)])
+        seconds = [float(line.split(",")[-1]) for line in
+                   (run / "metrics.csv").read_text().splitlines()[1:]]
+        found[f"nntrain fit, data.cache: {cache}"] = (peak, seconds, time.perf_counter() - start)
+    script = work / "plain_npy.py"
+    script.write_text(PLAIN_NPY)
+    start = time.perf_counter()
+    out, peak = anon_peak([sys.executable, str(script), str(folder), str(epochs), str(batch)])
+    found["plain Keras script (np.load, from_tensor_slices)"] = (
+        peak, json.loads(out.strip().splitlines()[-1]), time.perf_counter() - start)
+    print("| | peak anonymous memory | epoch time | whole process |\n|---|---|---|---|")
+    for name, (peak, seconds, wall) in found.items():
+        print(f"| {name} | {peak:.2f} GB | {np.median(seconds[1:] or seconds):.1f} s | "
+              f"{wall:.0f} s |")
 
 
 def make_csv(path: Path, gigabytes: float) -> int:
@@ -187,7 +282,16 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--csv-gb", type=float, default=0.0,
                         help="benchmark a CSV of this size instead of the image folder")
+    parser.add_argument("--npy-gb", type=float, default=0.0,
+                        help="benchmark an .npy of this size instead of the image folder")
     args = parser.parse_args()
+    if args.npy_gb:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = make_npy(Path(tmp), args.npy_gb)
+            print(f"npy: {rows:,} rows × {CSV_COLUMNS} float32, "
+                  f"{(Path(tmp) / 'x.npy').stat().st_size / 1e9:.2f} GB")
+            npy_rows(Path(tmp), Path(tmp), args.epochs, max(args.batch, 1024))
+        return
     if args.csv_gb:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)

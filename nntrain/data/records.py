@@ -19,6 +19,7 @@ from nntrain.data.files import StreamedArray, apply_ops, is_files, shape_after
 Ranges = tuple[tuple[int, int], ...]
 SAMPLE = 2048  # examples read for label / shape checks and one-batch runs
 SHUFFLE_BYTES = 256 * 2**20  # what a shuffle buffer may hold
+HOST_BATCH_BYTES = 16 * 2**20  # a batch read on the host, for statistics and checks
 
 
 class RecordStream(Protocol):
@@ -83,8 +84,10 @@ class RecordField(StreamedArray):
         return batches(self, size, None, (0, 1))
 
     def batches(self) -> Any:
-        """This field's values over the whole split, as NumPy batches (one streamed pass)."""
-        return self.batched(256).as_numpy_iterator()
+        """This field's values over the whole split, as NumPy batches (one streamed pass) of
+        about HOST_BATCH_BYTES: small rows many at a time, as a per-batch cost dominates."""
+        size = int(min(65_536, max(256, HOST_BATCH_BYTES // max(self.example_bytes, 1.0))))
+        return self.batched(size).as_numpy_iterator()
 
     def sample(self, n: int = SAMPLE) -> np.ndarray:
         """The first n values: label and shape checks look at these, not at every record."""

@@ -1,4 +1,5 @@
-"""One .npy of inputs (`path`) and, optionally, one .npy of labels (`target_path`)."""
+"""One .npy of inputs (`path`) and, optionally, one .npy of labels (`target_path`): read whole
+when small, memory-mapped and streamed when large (npy_stream)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import numpy as np
 
 from nntrain.config.data_schema import DataConfig
 from nntrain.data.sources.arrays import read_numpy
+from nntrain.data.sources.npy_stream import load_stream, streams
 from nntrain.data.types import RawData, Split
 from nntrain.errors import config_error
 
 
 def load(cfg: DataConfig) -> RawData:
+    if streams(cfg):
+        return load_stream(cfg)
     x = read_numpy(cfg.path or "", "data.path")
     y = read_numpy(cfg.target_path, "data.target_path") if cfg.target_path else None
     for arr, field in ((x, "data.path"), (y, "data.target_path")):
