@@ -34,12 +34,22 @@ LAYERS = [
     {"type": "Dense", "units": 3, "activation": "softmax"},
 ]
 
-PLAIN = """
+# What each plain script shares: its imports, and each epoch's seconds printed as JSON.
+HEAD = """
 import json, sys, time
 import os; os.environ["TF_USE_LEGACY_KERAS"] = "1"
 import tensorflow as tf
 keras = tf.keras
-folder, epochs, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+"""
+EPOCH_TIMES = """times = []
+class T(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        times.append(time.perf_counter())
+start = time.perf_counter()
+"""
+PRINT_TIMES = "print(json.dumps([b - a for a, b in zip([start] + times, times)]))\n"
+
+PLAIN = HEAD + """folder, epochs, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 ds = keras.utils.image_dataset_from_directory(folder, image_size=({size}, {size}),
                                               batch_size=batch, seed=1)
 ds = ds.map(lambda x, y: (x / 255.0, y)).prefetch(tf.data.AUTOTUNE)
@@ -47,22 +57,11 @@ model = keras.Sequential([keras.Input(({size}, {size}, 3))] +
                          [keras.layers.deserialize({{"class_name": l.pop("type"), "config": l}})
                           for l in json.loads(sys.argv[4])])
 model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-times = []
-class T(keras.callbacks.Callback):
-    def on_epoch_end(self, epoch, logs=None):
-        times.append(time.perf_counter())
-start = time.perf_counter()
-model.fit(ds, epochs=epochs, verbose=0, callbacks=[T()])
-print(json.dumps([b - a for a, b in zip([start] + times, times)]))
-"""
+""" + EPOCH_TIMES + """model.fit(ds, epochs=epochs, verbose=0, callbacks=[T()])
+""" + PRINT_TIMES
 
 
-PLAIN_CSV = """
-import json, sys, time
-import os; os.environ["TF_USE_LEGACY_KERAS"] = "1"
-import tensorflow as tf
-keras = tf.keras
-path, epochs, batch, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+PLAIN_CSV = HEAD + """path, epochs, batch, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 names = tf.constant(["no", "yes"])
 ds = tf.data.experimental.make_csv_dataset(path, batch, label_name="label", num_epochs=None,
                                            shuffle=True, shuffle_seed=1)
@@ -71,24 +70,13 @@ ds = ds.map(lambda f, y: (tf.stack(list(f.values()), axis=1),
 model = keras.Sequential([keras.Input(({columns},)), keras.layers.Dense(64, activation="relu"),
                           keras.layers.Dense(2, activation="softmax")])
 model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-times = []
-class T(keras.callbacks.Callback):
-    def on_epoch_end(self, epoch, logs=None):
-        times.append(time.perf_counter())
-start = time.perf_counter()
-model.fit(ds.prefetch(tf.data.AUTOTUNE), epochs=epochs, steps_per_epoch=steps, verbose=0,
+""" + EPOCH_TIMES + """model.fit(ds.prefetch(tf.data.AUTOTUNE), epochs=epochs, steps_per_epoch=steps, verbose=0,
           callbacks=[T()])
-print(json.dumps([b - a for a, b in zip([start] + times, times)]))
-"""
+""" + PRINT_TIMES
 CSV_COLUMNS = 20
 
 
-PLAIN_NPY = """
-import json, sys, time
-import os; os.environ["TF_USE_LEGACY_KERAS"] = "1"
-import numpy as np
-import tensorflow as tf
-keras = tf.keras
+PLAIN_NPY = HEAD + """import numpy as np
 folder, epochs, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 x, y = np.load(folder + "/x.npy"), np.load(folder + "/y.npy")
 ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(100_000, seed=1).batch(batch)
@@ -97,14 +85,8 @@ model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Normalization
                           keras.layers.Dense(2, activation="softmax")])
 model.layers[0].adapt(x[:100_000])
 model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-times = []
-class T(keras.callbacks.Callback):
-    def on_epoch_end(self, epoch, logs=None):
-        times.append(time.perf_counter())
-start = time.perf_counter()
-model.fit(ds.prefetch(tf.data.AUTOTUNE), epochs=epochs, verbose=0, callbacks=[T()])
-print(json.dumps([b - a for a, b in zip([start] + times, times)]))
-"""
+""" + EPOCH_TIMES + """model.fit(ds.prefetch(tf.data.AUTOTUNE), epochs=epochs, verbose=0, callbacks=[T()])
+""" + PRINT_TIMES
 
 
 def make_npy(folder: Path, gigabytes: float) -> int:
