@@ -49,10 +49,10 @@ def cpu_bf16_instructions() -> str | None:
 # The smallest Dense layer whose matmuls bfloat16 speeds up (measured: 256 units 1.17×, 128
 # units 1.01×).
 WIDE_DENSE = 256
-Layer = Callable[[str, dict[str, Any]], bool]  # (type, arguments) → whether it counts
+LayerTest = Callable[[str, dict[str, Any]], bool]  # (type, arguments) → whether it counts
 
 
-def _any_layer(spec: object, counts: Layer) -> bool:
+def _any_layer(spec: object, counts: LayerTest) -> bool:
     """A layer spec, or any Keras object nested in its arguments (Bidirectional's `layer`,
     TimeDistributed's), that `counts`."""
     if isinstance(spec, LayerConfig):
@@ -65,7 +65,7 @@ def _any_layer(spec: object, counts: Layer) -> bool:
     return False
 
 
-def _has(model: ModelConfig, counts: Layer) -> bool:
+def _has(model: ModelConfig, counts: LayerTest) -> bool:
     parts = [model] + [p for p in (model.encoder, model.decoder, model.generator,
                                    model.discriminator) if p is not None]
     return any(_any_layer(layer, counts) for part in parts for layer in part.layers)
