@@ -130,3 +130,21 @@ def test_a_file_that_is_no_image_in_the_folder_is_named(image_run: Path, tmp_pat
     result = _nntrain("predict", image_run, "--input", folder)
     assert result.exit_code == 2 and "fake.png is not a JPEG, PNG" in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def test_a_bare_keras_file_takes_images_resized_to_its_input(
+        image_run: Path, new_images: Path, tmp_path: Path) -> None:
+    """model.keras copied out of its run: its (8, 8, 3) input says how to decode the files
+    (12×10 here, resized as image_dir does), so it predicts what the run predicts."""
+    import shutil
+
+    bare = shutil.copy(image_run / "model.keras", tmp_path / "alone.keras")
+    run_out, bare_out = tmp_path / "run.csv", tmp_path / "bare.csv"
+    assert _nntrain("predict", image_run, "--input", new_images, "--output", run_out
+                    ).exit_code == 0
+    result = _nntrain("predict", bare, "--input", new_images, "--output", bare_out)
+    assert result.exit_code == 0, result.output
+    theirs, ours = pd.read_csv(run_out), pd.read_csv(bare_out)
+    assert ours["file"].tolist() == theirs["file"].tolist()
+    np.testing.assert_allclose(ours[["prob_0", "prob_1"]].to_numpy(),
+                               theirs[["prob_dark", "prob_light"]].to_numpy(), atol=1e-6)

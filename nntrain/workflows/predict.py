@@ -16,6 +16,7 @@ import pandas as pd
 
 from nntrain.config.suggest import did_you_mean
 from nntrain.data.files import BATCH, ImageFiles, is_files
+from nntrain.data.images import COLOR_MODES, image_info
 from nntrain.data.inputs import Note, read_inputs
 from nntrain.data.pipeline import to_dataset
 from nntrain.data.preprocess import Preprocessor
@@ -69,11 +70,17 @@ def check_predict(target: Path, input_path: Path, layer: str | None,
 
 
 def _as_declared(model: Any) -> Preprocessor:
-    """Inputs read as the model's own Input layers declare them, passed on unchanged."""
+    """Inputs read as the model's own Input layers declare them, passed on unchanged. A single
+    input of shape (height, width, 1 | 3 | 4) takes image files too, decoded and resized
+    (bilinear) to that size, as image_dir and image_dataset_from_directory make pixels."""
     names = list(model.input_names)
     specs = {name: {"shape": list(tensor.shape[1:]), "text": tensor.dtype.name == "string"}
              for name, tensor in zip(names, model.inputs)}
-    return Preprocessor({"in_model": True, "info": {},
+    shape = tuple(model.inputs[0].shape[1:])
+    pixels = (len(names) == 1 and len(shape) == 3 and None not in shape
+              and shape[2] in COLOR_MODES and model.inputs[0].dtype.name != "string")
+    info = image_info(shape[:2], shape[2], resized=True) if pixels else {}
+    return Preprocessor({"in_model": True, "info": info,
                          "inputs": specs[names[0]] if len(names) == 1 else specs})
 
 
@@ -171,8 +178,8 @@ def run_predict(request: PredictRequest, output: Path | None,
         write_with(output, lambda tmp: np.save(tmp, array))
         return array, output
     frame = _frame(model, raw, request.layer, pre.class_names)
-    if is_files(request.x):
-        frame.insert(0, "file", list(request.x.paths))
+    if is_files(x):
+        frame.insert(0, "file", list(x.paths))
     if output == STDOUT:
         frame.to_csv(sys.stdout, index=False)
     else:
