@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.conftest import REPO
 from tests.in_process import fit_config, nntrain
 
