@@ -74,3 +74,26 @@ def test_sigkill_on_a_streamed_npy_then_resume_matches_uninterrupted(tmp_path: P
     _arrays(tmp_path, 1200)
     _config(tmp_path, 16)
     killed_and_resumed_equals_uninterrupted("c.yaml", tmp_path, rows=5)
+
+
+def test_an_npz_written_by_savez_is_mapped_named_inputs_and_test_arrays_too(
+        tmp_path: Path) -> None:
+    from nntrain.config.data_schema import DataConfig
+    from nntrain.data import load_raw
+    from nntrain.data.files import materialize
+    from nntrain.data.records import is_records
+
+    rng = np.random.default_rng(1)
+    arrays = {"story_train": rng.normal(size=(40, 5)), "question_train": rng.normal(size=(40, 2)),
+              "answer_train": np.arange(40) % 3, "story_test": rng.normal(size=(10, 5)),
+              "question_test": rng.normal(size=(10, 2)), "answer_test": np.arange(10) % 3}
+    keys = {"x_key": {"text": "story", "q": "question"}, "y_key": "answer", "cache": "none"}
+    np.savez(tmp_path / "d.npz", **arrays)
+    raw = load_raw(DataConfig(source="npz", path=str(tmp_path / "d.npz"), **keys))
+    assert raw.info["source"].endswith("d.npz (streamed)")
+    assert is_records(raw.train.x["text"]) and raw.train.x["q"].shape == (40, 2)
+    np.testing.assert_allclose(materialize(raw.test.x)["text"], arrays["story_test"], rtol=1e-6)
+    assert materialize(raw.train.y).tolist() == arrays["answer_train"].tolist()
+    np.savez_compressed(tmp_path / "c.npz", **arrays)  # compressed: read whole
+    raw = load_raw(DataConfig(source="npz", path=str(tmp_path / "c.npz"), **keys))
+    assert not is_records(raw.train.x["text"]) and len(raw.test) == 10

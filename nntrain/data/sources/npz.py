@@ -1,15 +1,21 @@
 """An .npz archive: `x_key` / `y_key` arrays (or mappings of them for several inputs / outputs);
-a key that is absent falls back to <key>_train and <key>_test, keras.datasets' convention."""
+a key that is absent falls back to <key>_train and <key>_test, keras.datasets' convention.
+Read whole when small; when large, an archive written by np.savez (uncompressed) is
+memory-mapped and streamed (npy_stream), one written by np.savez_compressed read whole."""
 
 from __future__ import annotations
 
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nntrain.config.data_schema import DataConfig
 from nntrain.config.suggest import did_you_mean
+from nntrain.data.sources import regular_file
 from nntrain.data.sources.arrays import read_numpy
+from nntrain.data.sources.npy_stream import MEMBER, rows_split, streams
 from nntrain.data.types import Arrays, RawData, Split
 from nntrain.errors import config_error
 
@@ -40,8 +46,26 @@ def _pick(arrays: dict[str, np.ndarray], keys: str | dict[str, str] | None, path
     return (got if complete else None), complete
 
 
-def _read(cfg: DataConfig, path: str, field: str) -> tuple[Split, Split | None]:
-    arrays = read_numpy(path, field)
+def _members(path: str, field: str) -> dict[str, str] | None:
+    """{array name: where it is} for an archive whose arrays are all stored uncompressed
+    (np.savez), to be memory-mapped (npy_stream); None for a compressed one, read whole."""
+    regular_file(path, field)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (OSError, zipfile.BadZipFile):
+        return None  # read_numpy says what the file is
+    if any(i.compress_type != zipfile.ZIP_STORED for i in infos):
+        return None
+    where = str(Path(path).resolve())
+    return {i.filename[:-4]: f"{where}{MEMBER}{i.filename}" for i in infos
+            if i.filename.endswith(".npy")}
+
+
+def _read(cfg: DataConfig, path: str, field: str,
+          streamed: bool) -> tuple[Split, Split | None]:
+    members = _members(path, field) if streamed else None
+    arrays = members if members is not None else read_numpy(path, field)
     if not isinstance(arrays, dict):
         raise config_error(f"{path} is a single .npy array, not an .npz archive", field,
                            "use `source: npy`")
@@ -49,16 +73,19 @@ def _read(cfg: DataConfig, path: str, field: str) -> tuple[Split, Split | None]:
     y, _ = _pick(arrays, cfg.y_key, path, "data.y_key", "train")
     x_te, has_x = _pick(arrays, cfg.x_key, path, "data.x_key", "test")
     y_te, has_y = _pick(arrays, cfg.y_key, path, "data.y_key", "test")
-    test = Split(x_te, y_te) if has_x and has_y and x_te is not None else None
-    return Split(x, y), test
+    split = rows_split if members is not None else lambda a, b, _field: Split(a, b)
+    test = split(x_te, y_te, field) if has_x and has_y and x_te is not None else None
+    return split(x, y, field), test
 
 
 def load(cfg: DataConfig) -> RawData:
-    path = cfg.path or ""
-    train, test = _read(cfg, path, "data.path")
-    validation = _read(cfg, cfg.validation_path, "data.validation_path")[0] \
+    path, streamed = cfg.path or "", streams(cfg)
+    train, test = _read(cfg, path, "data.path", streamed)
+    validation = _read(cfg, cfg.validation_path, "data.validation_path", streamed)[0] \
         if cfg.validation_path else None
     if cfg.test_path:
-        test = _read(cfg, cfg.test_path, "data.test_path")[0]
-    info: dict[str, Any] = {"source": f"npz {path}", "npz_keys": cfg.x_key}
+        test = _read(cfg, cfg.test_path, "data.test_path", streamed)[0]
+    mapped = streamed and _members(path, "data.path") is not None
+    info: dict[str, Any] = {"source": f"npz {path}{' (streamed)' if mapped else ''}",
+                            "npz_keys": cfg.x_key}
     return RawData(train, validation, test, info)
