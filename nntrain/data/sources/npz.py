@@ -13,6 +13,7 @@ import numpy as np
 
 from nntrain.config.data_schema import DataConfig
 from nntrain.config.suggest import did_you_mean
+from nntrain.data.records import fields_of
 from nntrain.data.sources import regular_file
 from nntrain.data.sources.arrays import read_numpy
 from nntrain.data.sources.npy_stream import MEMBER, rows_split, streams
@@ -85,7 +86,7 @@ def load(cfg: DataConfig) -> RawData:
         if cfg.validation_path else None
     if cfg.test_path:
         test = _read(cfg, cfg.test_path, "data.test_path", streamed)[0]
-    mapped = streamed and _members(path, "data.path") is not None
+    mapped = bool(fields_of(train.x))
     info: dict[str, Any] = {"source": f"npz {path}{' (streamed)' if mapped else ''}",
                             "npz_keys": cfg.x_key}
     return RawData(train, validation, test, info)
